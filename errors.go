@@ -1,0 +1,32 @@
+package session
+
+import "errors"
+
+// Errors returned by stores and the manager. Stores wrap them with details;
+// compare with errors.Is.
+var (
+	// ErrNotFound means no live record is stored under the key.
+	ErrNotFound = errors.New("session: record not found")
+	// ErrConflict means a compare-and-set failed: the stored version is not
+	// the one the save expected.
+	ErrConflict = errors.New("session: version conflict")
+	// ErrTooLarge means a value exceeds what the store or the manager's
+	// MaxSize allows. Nothing was saved.
+	ErrTooLarge = errors.New("session: too large")
+	// ErrUnsupported means the store cannot hold a value or perform an
+	// operation.
+	ErrUnsupported = errors.New("session: unsupported")
+	// ErrInvalidKey means a key or ID is malformed (length, alphabet) and
+	// was refused before reaching the store.
+	ErrInvalidKey = errors.New("session: invalid key")
+	// ErrHeadersWritten means a change needed a new cookie after the
+	// response headers had been sent; the change was not applied.
+	ErrHeadersWritten = errors.New("session: response headers already written")
+	// ErrDestroyed means the session was destroyed during this request.
+	ErrDestroyed = errors.New("session: destroyed")
+	// ErrNoSession means the context carries no session of this manager:
+	// the handler is not wrapped by Manager.Handler.
+	ErrNoSession = errors.New("session: no session in context (handler not wrapped by Manager.Handler)")
+	// ErrDecode means stored data could not be decoded by the codec.
+	ErrDecode = errors.New("session: cannot decode data")
+)
