@@ -1,3 +1,3 @@
 module github.com/sessionkit/session
 
-go 1.26
+go 1.26.0

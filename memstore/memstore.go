@@ -27,11 +27,15 @@ type Store struct {
 }
 
 // New returns an empty store.
-func New() *Store {
+func New() *Store { return NewWithClock(time.Now) }
+
+// NewWithClock returns an empty store that judges expiry by now, for tests
+// that control time.
+func NewWithClock(now func() time.Time) *Store {
 	return &Store{
 		records: make(map[string]session.Record),
 		owners:  make(map[string]map[string]struct{}),
-		now:     time.Now,
+		now:     now,
 	}
 }
 

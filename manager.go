@@ -1,0 +1,183 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Manager loads and saves sessions for HTTP handlers. Create one with [New],
+// adjust its fields before the first request, and wrap handlers with
+// [Manager.Handler]. A Manager is safe for concurrent use once serving.
+type Manager struct {
+	// Store keeps the session records.
+	Store Store
+	// Codec encodes session values (default GobCodec).
+	Codec Codec
+	// IdleTimeout ends a session that has not been used for this long
+	// (default 30 minutes; 0 disables the idle timeout).
+	IdleTimeout time.Duration
+	// Lifetime is the absolute lifetime of a session from its creation,
+	// however active it is (default 24 hours).
+	Lifetime time.Duration
+	// TouchInterval is how old the last push of the idle expiry may get
+	// before a read-only request pushes it again (default one minute, at
+	// most half the IdleTimeout). Shorter means more store writes.
+	TouchInterval time.Duration
+	// RenewGrace is how long the old ID stays valid after Renew, so that
+	// requests already in flight are not logged out (default 30 seconds; a
+	// negative value deletes the old record at once).
+	RenewGrace time.Duration
+	// Cookie configures the session cookie.
+	Cookie CookieOptions
+	// IDAlphabet and IDLength shape generated IDs (default AlphabetURL and
+	// 43 characters: 258 bits). At least 128 bits are required.
+	IDAlphabet string
+	IDLength   int
+	// MinIDLength is the shortest ID accepted from a client (default
+	// IDLength). Lower it to accept IDs issued by another system, such as
+	// PHP with a different session.sid_length.
+	MinIDLength int
+	// RawIDs stores records under the session ID itself instead of its
+	// SHA-256 hash, as sharing sessions with PHP requires. Hashed IDs keep
+	// a dump of the store from holding usable cookie values.
+	RawIDs bool
+	// MaxRetries bounds how often a save retries after a version conflict
+	// (default 10).
+	MaxRetries int
+	// MaxSize is the largest encoded session, in bytes (default 1 MiB). A
+	// save over it fails with ErrTooLarge and leaves the stored session as
+	// it was.
+	MaxSize int
+	// ErrorHandler answers a request whose session could not be saved
+	// before the response started (default: 500 Internal Server Error).
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger receives errors that cannot reach a handler: undecodable
+	// records, saves that failed after the response started (default
+	// slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (default time.Now); tests may replace it.
+	Now func() time.Time
+
+	setup     sync.Once
+	saveLocks [64]sync.Mutex
+	ids       *idPolicy
+	setupErr  error
+}
+
+// New returns a Manager for store with the default settings.
+func New(store Store) *Manager {
+	return &Manager{
+		Store:       store,
+		Codec:       GobCodec{},
+		IdleTimeout: 30 * time.Minute,
+		Lifetime:    24 * time.Hour,
+		RenewGrace:  30 * time.Second,
+		Cookie: CookieOptions{
+			Name:     "session",
+			Path:     "/",
+			Secure:   true,
+			HTTPOnly: true,
+			SameSite: http.SameSiteLaxMode,
+		},
+		IDAlphabet: AlphabetURL,
+		IDLength:   43,
+		MaxRetries: 10,
+		MaxSize:    1 << 20,
+	}
+}
+
+// init fills defaults for fields left zero and checks the configuration.
+// It runs once, on the first request or first use.
+func (m *Manager) init() error {
+	m.setup.Do(func() {
+		if m.Store == nil {
+			m.setupErr = fmt.Errorf("session: Manager has no Store")
+			return
+		}
+		if m.Codec == nil {
+			m.Codec = GobCodec{}
+		}
+		if m.Lifetime <= 0 {
+			m.Lifetime = 24 * time.Hour
+		}
+		if m.IdleTimeout < 0 {
+			m.IdleTimeout = 0
+		}
+		if m.TouchInterval <= 0 {
+			m.TouchInterval = time.Minute
+			if m.IdleTimeout > 0 && m.IdleTimeout/2 < m.TouchInterval {
+				m.TouchInterval = m.IdleTimeout / 2
+			}
+		}
+		if m.RenewGrace == 0 {
+			m.RenewGrace = 30 * time.Second
+		}
+		if m.Cookie.Name == "" {
+			m.Cookie.Name = "session"
+		}
+		if m.Cookie.Path == "" {
+			m.Cookie.Path = "/"
+		}
+		if m.IDAlphabet == "" {
+			m.IDAlphabet = AlphabetURL
+		}
+		if m.IDLength == 0 {
+			m.IDLength = 43
+		}
+		if m.MaxRetries <= 0 {
+			m.MaxRetries = 10
+		}
+		if m.MaxSize <= 0 {
+			m.MaxSize = 1 << 20
+		}
+		if m.ErrorHandler == nil {
+			m.ErrorHandler = defaultErrorHandler
+		}
+		if m.Logger == nil {
+			m.Logger = slog.Default()
+		}
+		if m.Now == nil {
+			m.Now = time.Now
+		}
+		m.ids, m.setupErr = newIDPolicy(m.IDAlphabet, m.IDLength, m.MinIDLength)
+	})
+	return m.setupErr
+}
+
+func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, _ error) {
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}
+
+// key returns the store key of a session ID.
+func (m *Manager) key(id string) string {
+	if m.RawIDs {
+		return id
+	}
+	return hashKey(id)
+}
+
+// expiry is when a session created at created and used at now dies.
+func (m *Manager) expiry(created, now time.Time) time.Time {
+	exp := created.Add(m.Lifetime)
+	if m.IdleTimeout > 0 {
+		if idle := now.Add(m.IdleTimeout); idle.Before(exp) {
+			exp = idle
+		}
+	}
+	return exp
+}
+
+// GC removes expired records when the store needs it (it implements
+// [Collector]) and returns how many it removed. Stores whose server expires
+// records by itself report 0.
+func (m *Manager) GC(ctx context.Context) (int, error) {
+	c, ok := m.Store.(Collector)
+	if !ok {
+		return 0, nil
+	}
+	return c.GC(ctx)
+}
