@@ -107,7 +107,7 @@ func (st *requestState) commitTouch(ctx context.Context, s *Session) error {
 			return fmt.Errorf("session: touch: %w", err)
 		}
 	} else {
-		data, err := m.Codec.Encode(s.values)
+		data, err := m.encode(s.key, s.values)
 		if err != nil {
 			return fmt.Errorf("session: encode: %w", err)
 		}
@@ -145,7 +145,7 @@ func (st *requestState) commitChanges(ctx context.Context, s *Session) error {
 	}
 	for attempt := 0; ; attempt++ {
 		now := m.Now()
-		data, err := m.Codec.Encode(s.values)
+		data, err := m.encode(s.key, s.values)
 		if err != nil {
 			return fmt.Errorf("session: encode: %w", err)
 		}
@@ -217,7 +217,7 @@ func (st *requestState) reload(ctx context.Context, s *Session) error {
 	if err != nil {
 		return fmt.Errorf("session: reload after conflict: %w", err)
 	}
-	values, err := m.Codec.Decode(rec.Data)
+	values, err := m.decode(s.key, rec.Data)
 	if err != nil {
 		return fmt.Errorf("session: reload after conflict: %w", err)
 	}
@@ -244,7 +244,7 @@ func (st *requestState) retireRenewed(ctx context.Context, s *Session, now time.
 			values[k] = v
 		}
 		values[renewedKey] = true
-		data, err := m.Codec.Encode(values)
+		data, err := m.encode(old, values)
 		if err == nil {
 			rec := Record{Data: data, Expiry: now.Add(m.RenewGrace), Version: version, Created: s.rec.Created}
 			if _, err = m.Store.Save(ctx, old, rec); err == nil {

@@ -99,7 +99,7 @@ func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) 
 		rec, err := m.Store.Load(ctx, key)
 		switch {
 		case err == nil:
-			values, derr := m.Codec.Decode(rec.Data)
+			values, derr := m.decode(key, rec.Data)
 			if derr != nil {
 				m.Logger.Error("session: stored data cannot be decoded; starting a fresh session", "err", derr)
 				break

@@ -51,7 +51,7 @@ func (m *Manager) OwnerSessions(ctx context.Context, owner string) ([]Info, erro
 		if rec.Owner != owner {
 			continue
 		}
-		if values, err := m.Codec.Decode(rec.Data); err == nil {
+		if values, err := m.decode(k, rec.Data); err == nil {
 			if b, _ := values[renewedKey].(bool); b {
 				continue // an ID retired by Renew, in its grace period
 			}
@@ -111,7 +111,7 @@ func (m *Manager) Inspect(ctx context.Context, key string) (Info, map[string]any
 	if err != nil {
 		return Info{}, nil, fmt.Errorf("session: inspect: %w", err)
 	}
-	values, err := m.Codec.Decode(rec.Data)
+	values, err := m.decode(key, rec.Data)
 	if err != nil {
 		return infoOf(key, rec), nil, fmt.Errorf("session: inspect: %w", err)
 	}
