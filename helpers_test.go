@@ -134,14 +134,14 @@ func (c *clock) Advance(d time.Duration) {
 
 // fixture is a manager on a counting memstore with a test clock.
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	logs  *syncBuffer
 	clock *clock
 	store *countingStore
 	m     *session.Manager
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	c := newClock()
 	st := newCounting(c.Now)
