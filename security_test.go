@@ -1,0 +1,105 @@
+package session_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionkit/session"
+)
+
+// TestStoreDumpHoldsNoCookie: nothing the store keeps is a usable cookie
+// value, and a stored key presented as a cookie opens nothing.
+func TestStoreDumpHoldsNoCookie(t *testing.T) {
+	f := newFixture(t)
+	var ids []string
+	for range 5 {
+		ids = append(ids, f.newSession("user", "dave"))
+	}
+	var dump strings.Builder
+	if err := f.store.Iterate(t.Context(), func(key string, rec session.Record) bool {
+		dump.WriteString(key)
+		dump.Write(rec.Data)
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if strings.Contains(dump.String(), id) {
+			t.Fatalf("store dump contains the cookie value %q", id)
+		}
+	}
+	var keys []string
+	f.store.Iterate(t.Context(), func(key string, _ session.Record) bool { keys = append(keys, key); return true })
+	for _, k := range keys {
+		// A key is 64 characters and too long for a default ID; with a
+		// manager that accepted 64-character IDs it would still be hashed
+		// again and miss.
+		m := session.New(f.store)
+		m.IDLength = 64
+		m.Now = f.clock.Now
+		var got any
+		req, _ := http.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: k})
+		m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, _ := m.Load(r.Context())
+			got = s.Get("user")
+		})).ServeHTTP(httptest.NewRecorder(), req)
+		if got != nil {
+			t.Fatalf("a stored key used as a cookie opened a session")
+		}
+	}
+}
+
+func TestRawIDsStoreTheID(t *testing.T) {
+	f := newFixture(t)
+	f.m.RawIDs = true
+	f.m.IDAlphabet = session.AlphabetPHP
+	f.m.IDLength = 32
+	id := f.newSession("k", "v")
+	if len(id) != 32 || strings.Trim(id, session.AlphabetPHP) != "" {
+		t.Fatalf("PHP-style ID %q", id)
+	}
+	if _, err := f.store.Store.Load(t.Context(), id); err != nil {
+		t.Fatalf("raw ID is not the store key: %v", err)
+	}
+}
+
+// unconditional wraps a store that declares it cannot compare-and-set.
+type unconditional struct{ *countingStore }
+
+func (unconditional) Unconditional() bool { return true }
+
+func (u unconditional) Save(ctx context.Context, key string, rec session.Record) (uint64, error) {
+	// Last writer wins: ignore the version.
+	cur, err := u.countingStore.Store.Load(ctx, key)
+	if err == nil {
+		rec.Version = cur.Version
+	} else {
+		rec.Version = 0
+	}
+	return u.countingStore.Save(ctx, key, rec)
+}
+
+func TestUnconditionalStoreLastWriterWins(t *testing.T) {
+	f := newFixture(t)
+	f.m.Store = unconditional{f.store}
+	id := f.newSession("k", "first")
+	f.serve(func(w http.ResponseWriter, r *http.Request) {
+		s := load(t, f.m, r)
+		// Another request saves meanwhile: a compare-and-set would now
+		// conflict; an unconditional store overwrites.
+		cur, _ := f.store.Store.Load(r.Context(), f.m.KeyOf(id))
+		cur.Expiry = time.Now().Add(time.Hour)
+		if _, err := f.store.Store.Save(r.Context(), f.m.KeyOf(id), cur); err != nil {
+			t.Fatal(err)
+		}
+		s.Set("k", "second")
+	}, id)
+	if f.value(id, "k") != "second" {
+		t.Fatal("last writer did not win on an unconditional store")
+	}
+}
