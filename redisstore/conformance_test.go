@@ -1,0 +1,50 @@
+package redisstore_test
+
+import (
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sessionkit/session/redisstore"
+	"github.com/sessionkit/session/storetest"
+)
+
+func TestConformanceSingle(t *testing.T) {
+	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
+	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	storetest.Run(t, s, storetest.Config{})
+}
+
+// TestConformanceSingleDefaultClient runs the suite on a client with
+// go-redis' default options (ContextTimeoutEnabled unset), where the store
+// itself bounds every call by the context.
+func TestConformanceSingleDefaultClient(t *testing.T) {
+	c := singleClient(t, redis.Options{})
+	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	storetest.Run(t, s, storetest.Config{})
+}
+
+// TestConformanceRawIDs uses PHP-style raw session IDs as keys, as the
+// manager does in Phalcon compatibility mode.
+func TestConformanceRawIDs(t *testing.T) {
+	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
+	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	storetest.Run(t, s, storetest.Config{NewKey: func() string { return "php-" + randomHex(12) + ",x" }})
+}
+
+func TestConformanceCluster(t *testing.T) {
+	c := clusterClient(t)
+	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	storetest.Run(t, s, storetest.Config{})
+}
+
+func TestConformanceSentinel(t *testing.T) {
+	c := sentinelClient(t)
+	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	storetest.Run(t, s, storetest.Config{})
+}
+
+func TestConformanceMaxDataSize(t *testing.T) {
+	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
+	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c), MaxDataSize: 64 << 10})
+	storetest.Run(t, s, storetest.Config{MaxDataSize: 64 << 10})
+}
