@@ -1,0 +1,115 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// column describes one column as the database catalog reports it.
+type column struct {
+	name     string
+	dataType string // lower case, without length: "varchar", "text", "timestamp" ...
+	maxChars int64  // declared character length, 0 when none
+	maxBytes int64  // byte capacity for MySQL string and blob types, 0 when unknown
+	nullable bool
+	collate  string // MySQL collation name, lower case
+}
+
+// tableInfo maps lower-cased column names to their description; nil when the
+// table does not exist.
+type tableInfo map[string]column
+
+func (ti tableInfo) get(name string) (column, bool) {
+	c, ok := ti[strings.ToLower(name)]
+	return c, ok
+}
+
+var declLenRE = regexp.MustCompile(`^\s*([A-Za-z ]+)\s*(?:\(\s*(\d+)\s*(?:,\s*\d+\s*)?\))?.*$`)
+
+// inspect reads the columns of o.Table from the catalog.
+func inspect(ctx context.Context, q queryer, o Options) (tableInfo, error) {
+	schema, table := o.schemaAndTable()
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	switch o.Dialect {
+	case MySQL:
+		rows, err = q.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(CHARACTER_OCTET_LENGTH, 0), IS_NULLABLE, COALESCE(COLLATION_NAME, '')
+FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`, nullable(schema), table)
+	case Postgres:
+		rows, err = q.QueryContext(ctx, `SELECT column_name, data_type, COALESCE(character_maximum_length, 0), 0, is_nullable, ''
+FROM information_schema.columns WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = $2`, nullable(schema), table)
+	case SQLite:
+		if schema == "" {
+			schema = "main"
+		}
+		rows, err = q.QueryContext(ctx, `SELECT name, type, 0, 0, CASE WHEN "notnull" = 0 AND pk = 0 THEN 'YES' ELSE 'NO' END, '' FROM pragma_table_info(?, ?)`, table, schema)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: inspect table %s: %w", o.Table, err)
+	}
+	defer rows.Close()
+	ti := tableInfo{}
+	for rows.Next() {
+		var (
+			c        column
+			null     string
+			maxChars sql.NullInt64
+			maxBytes sql.NullInt64
+		)
+		if err := rows.Scan(&c.name, &c.dataType, &maxChars, &maxBytes, &null, &c.collate); err != nil {
+			return nil, fmt.Errorf("sqlstore: inspect table %s: %w", o.Table, err)
+		}
+		c.maxChars, c.maxBytes = maxChars.Int64, maxBytes.Int64
+		c.nullable = strings.EqualFold(null, "YES")
+		c.collate = strings.ToLower(c.collate)
+		c.dataType = strings.ToLower(strings.TrimSpace(c.dataType))
+		if o.Dialect == SQLite {
+			// Declared types such as "VARCHAR(35)" or "int(15) unsigned".
+			if m := declLenRE.FindStringSubmatch(c.dataType); m != nil {
+				c.dataType = strings.TrimSpace(m[1])
+				if m[2] != "" {
+					c.maxChars, _ = strconv.ParseInt(m[2], 10, 64)
+				}
+			}
+		}
+		ti[strings.ToLower(c.name)] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: inspect table %s: %w", o.Table, err)
+	}
+	if len(ti) == 0 {
+		return nil, nil
+	}
+	return ti, nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// queryer is what inspect needs: *sql.DB, *sql.Conn and *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func isTextType(t string) bool {
+	switch t {
+	case "text", "tinytext", "mediumtext", "longtext", "varchar", "char", "character varying", "character", "clob", "nvarchar", "nchar":
+		return true
+	}
+	return strings.Contains(t, "char") || strings.Contains(t, "text") || strings.Contains(t, "clob")
+}
+
+func isIntegerType(t string) bool {
+	return strings.Contains(t, "int")
+}

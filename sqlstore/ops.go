@@ -1,0 +1,423 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sessionkit/session"
+)
+
+// scanRecord reads the columns of [engine.recordCols].
+func (e *engine) scanRecord(scan func(...any) error) (session.Record, error) {
+	var (
+		rec     session.Record
+		raw     []byte
+		c, m, x scanTime
+		ver     int64
+		owner   sql.NullString
+		dest    []any
+	)
+	if !e.compat {
+		dest = []any{&raw, &ver, &owner, &c, &m, &x}
+	} else {
+		dest = []any{&raw, &c, &m}
+		if e.hasOwner {
+			dest = append(dest, &owner)
+		}
+	}
+	if err := scan(dest...); err != nil {
+		return rec, err
+	}
+	rec.Owner = owner.String
+	rec.Created = c.t
+	if !e.compat {
+		rec.Data, rec.Version, rec.Modified, rec.Expiry = raw, uint64(ver), m.t, x.t
+		if rec.Data == nil {
+			rec.Data = []byte{}
+		}
+		return rec, nil
+	}
+	stored := c.t
+	if m.valid {
+		stored = m.t
+	}
+	rec.Modified = stored
+	rec.Expiry = stored.Add(e.o.MaxLifetime)
+	rec.Version = textVersion(raw)
+	data, err := e.decodeText(raw)
+	if err != nil {
+		return rec, err
+	}
+	rec.Data = data
+	return rec, nil
+}
+
+// textVersion derives a compatibility-layout version from the stored text:
+// FNV-64a, never 0.
+func textVersion(text []byte) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write(text)
+	if v := h.Sum64(); v != 0 {
+		return v
+	}
+	return 1
+}
+
+// encodeText turns data into what the compatibility layout's text column
+// holds, or refuses it.
+func (e *engine) encodeText(data []byte) (string, error) {
+	var s string
+	if e.o.Base64 {
+		s = base64.StdEncoding.EncodeToString(data)
+	} else {
+		if !utf8.Valid(data) {
+			return "", fmt.Errorf("%w: data is not valid UTF-8 and the %s column is text (set Options.Base64 or use the native layout)", session.ErrUnsupported, e.o.Columns.Data)
+		}
+		if e.d == Postgres {
+			for _, b := range data {
+				if b == 0 {
+					return "", fmt.Errorf("%w: PostgreSQL text cannot hold NUL bytes (set Options.Base64 or use the native layout)", session.ErrUnsupported)
+				}
+			}
+		}
+		s = string(data)
+	}
+	if e.maxData > 0 && int64(len(s)) > e.maxData {
+		return "", fmt.Errorf("%w: %d bytes of data, column %s holds %d", session.ErrTooLarge, len(s), e.o.Columns.Data, e.maxData)
+	}
+	return s, nil
+}
+
+func (e *engine) decodeText(raw []byte) ([]byte, error) {
+	if !e.o.Base64 {
+		if raw == nil {
+			return []byte{}, nil
+		}
+		return raw, nil
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(raw)))
+	n, err := base64.StdEncoding.Decode(out, raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: stored data is not base64: %w", session.ErrDecode, err)
+	}
+	return out[:n], nil
+}
+
+// maxDataSize is the largest Record.Data a save accepts, 0 when unknown.
+func (e *engine) maxDataSize() int {
+	if e.maxData <= 0 {
+		return 0
+	}
+	if e.compat && e.o.Base64 {
+		return int(e.maxData / 4 * 3)
+	}
+	return int(e.maxData)
+}
+
+func (e *engine) load(ctx context.Context, key string) (session.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return session.Record{}, fail(ctx, "load", err)
+	}
+	if err := e.checkKey(key); err != nil {
+		return session.Record{}, fail(ctx, "load", err)
+	}
+	row, err := e.queryRow(ctx, "load", key)
+	if err != nil {
+		return session.Record{}, fail(ctx, "load", err)
+	}
+	rec, err := e.scanRecord(row.Scan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return session.Record{}, fmt.Errorf("sqlstore: load: %w", session.ErrNotFound)
+	}
+	if err != nil {
+		return session.Record{}, fail(ctx, "load", err)
+	}
+	if !rec.Expiry.After(e.now()) {
+		return session.Record{}, fmt.Errorf("sqlstore: load: %w", session.ErrNotFound)
+	}
+	return rec, nil
+}
+
+func (e *engine) save(ctx context.Context, key string, rec session.Record) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fail(ctx, "save", err)
+	}
+	if err := e.checkKey(key); err != nil {
+		return 0, fail(ctx, "save", err)
+	}
+	if err := e.checkOwner(rec.Owner); err != nil {
+		return 0, fail(ctx, "save", err)
+	}
+	now := e.now()
+	created := rec.Created
+	if created.IsZero() {
+		created = now
+	}
+	var (
+		data     any
+		ver      uint64
+		modified = now
+	)
+	if e.compat {
+		text, err := e.encodeText(rec.Data)
+		if err != nil {
+			return 0, fail(ctx, "save", err)
+		}
+		data, ver = text, textVersion([]byte(text))
+		// PHP computes the expiry as COALESCE(modified_at, created_at) +
+		// gc_maxlifetime: store the modification time that gives Expiry.
+		modified = rec.Expiry.Add(-e.o.MaxLifetime)
+	} else {
+		if e.maxData > 0 && int64(len(rec.Data)) > e.maxData {
+			return 0, fail(ctx, "save", fmt.Errorf("%w: %d bytes of data, column %s holds %d", session.ErrTooLarge, len(rec.Data), e.o.Columns.Data, e.maxData))
+		}
+		b := rec.Data
+		if b == nil {
+			b = []byte{}
+		}
+		data = b
+		if rec.Version == 0 {
+			ver = newVersion()
+		} else {
+			ver = nextVersion(rec.Version)
+		}
+	}
+	args, err := e.writeArgs(data, created, modified, rec.Expiry, ver, rec.Owner)
+	if err != nil {
+		return 0, fail(ctx, "save", err)
+	}
+	switch {
+	case rec.Version == 0:
+		err = e.create(ctx, key, args, ver, now)
+	case !e.compat:
+		var n int64
+		n, err = e.exec(ctx, "update", append(args, key, int64(rec.Version), e.cutoff(now))...)
+		if err == nil && n == 0 {
+			err = fmt.Errorf("%w: no live record at version %d", session.ErrConflict, rec.Version)
+		}
+	case e.d == SQLite:
+		err = e.compatUpdateIfData(ctx, key, args, rec.Version, now)
+	default:
+		err = e.compatUpdateLocked(ctx, key, args, rec.Version, now)
+	}
+	if err != nil {
+		return 0, fail(ctx, "save", err)
+	}
+	return ver, nil
+}
+
+// writeArgs returns the parameters of [engine.writeCols].
+func (e *engine) writeArgs(data any, created, modified, expiry time.Time, ver uint64, owner string) ([]any, error) {
+	c, err := timeParam(e.d, e.tk, created)
+	if err != nil {
+		return nil, fmt.Errorf("%w: created: %w", session.ErrUnsupported, err)
+	}
+	m, err := timeParam(e.d, e.tk, modified)
+	if err != nil {
+		return nil, fmt.Errorf("%w: expiry %v - MaxLifetime: %w", session.ErrUnsupported, expiry, err)
+	}
+	args := []any{data, c, m}
+	if !e.compat {
+		x, err := timeParam(e.d, nativeTime, expiry)
+		if err != nil {
+			return nil, fmt.Errorf("%w: expiry: %w", session.ErrUnsupported, err)
+		}
+		args = append(args, x, int64(ver))
+	}
+	if e.hasOwner {
+		args = append(args, owner)
+	}
+	return args, nil
+}
+
+// create inserts a new record, replacing an expired one; a live one is a
+// conflict.
+func (e *engine) create(ctx context.Context, key string, args []any, ver uint64, now time.Time) error {
+	conflict := fmt.Errorf("%w: a live record exists (version 0 expected none)", session.ErrConflict)
+	ins := append([]any{key}, args...)
+	if e.d != MySQL {
+		n, err := e.exec(ctx, "insert", append(ins, e.cutoff(now))...)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return conflict
+		}
+		return nil
+	}
+	_, err := e.exec(ctx, "insert", ins...)
+	if !isDuplicate(err) {
+		return err
+	}
+	del := []any{key, e.cutoff(now)}
+	if !e.compat {
+		del = append(del, int64(ver))
+	}
+	n, err := e.exec(ctx, "deleteExpired", del...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return conflict
+	}
+	if _, err := e.exec(ctx, "insert", ins...); err != nil {
+		if isDuplicate(err) {
+			return conflict
+		}
+		return err
+	}
+	return nil
+}
+
+// liveText reads the compatibility row's liveness and version.
+func (e *engine) compatCheck(raw []byte, c, m scanTime, want uint64, now time.Time) error {
+	stored := c.t
+	if m.valid {
+		stored = m.t
+	}
+	if !stored.Add(e.o.MaxLifetime).After(now) {
+		return fmt.Errorf("%w: the record has expired", session.ErrConflict)
+	}
+	if got := textVersion(raw); got != want {
+		return fmt.Errorf("%w: stored data changed (version %d, expected %d)", session.ErrConflict, got, want)
+	}
+	return nil
+}
+
+// compatUpdateLocked is the seed's write(), made a compare-and-set: in a
+// transaction, SELECT ... FOR UPDATE the row, compare the version derived
+// from its data, update.
+func (e *engine) compatUpdateLocked(ctx context.Context, key string, args []any, want uint64, now time.Time) error {
+	lock, err := e.stmt(ctx, "lock")
+	if err != nil {
+		return err
+	}
+	upd, err := e.stmt(ctx, "update")
+	if err != nil {
+		return err
+	}
+	tx, err := e.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var (
+		raw  []byte
+		c, m scanTime
+	)
+	err = tx.StmtContext(ctx, lock).QueryRowContext(ctx, key).Scan(&raw, &c, &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: no record", session.ErrConflict)
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.compatCheck(raw, c, m, want, now); err != nil {
+		return err
+	}
+	if _, err := tx.StmtContext(ctx, upd).ExecContext(ctx, append(args, key)...); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// compatUpdateIfData is the compare-and-set for SQLite, where a deferred
+// transaction cannot be upgraded to a write under concurrency: read the
+// row, then update it only if its data is still what was read.
+func (e *engine) compatUpdateIfData(ctx context.Context, key string, args []any, want uint64, now time.Time) error {
+	row, err := e.queryRow(ctx, "lock", key)
+	if err != nil {
+		return err
+	}
+	var (
+		raw  []byte
+		c, m scanTime
+	)
+	err = row.Scan(&raw, &c, &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: no record", session.ErrConflict)
+	}
+	if err != nil {
+		return err
+	}
+	if err := e.compatCheck(raw, c, m, want, now); err != nil {
+		return err
+	}
+	n, err := e.exec(ctx, "updateIfData", append(args, key, string(raw), e.cutoff(now))...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: the record changed", session.ErrConflict)
+	}
+	return nil
+}
+
+func (e *engine) delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fail(ctx, "delete", err)
+	}
+	if err := e.checkKey(key); err != nil {
+		return fail(ctx, "delete", err)
+	}
+	if _, err := e.exec(ctx, "delete", key); err != nil {
+		return fail(ctx, "delete", err)
+	}
+	return nil
+}
+
+func (e *engine) touch(ctx context.Context, key string, expiry time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fail(ctx, "touch", err)
+	}
+	if err := e.checkKey(key); err != nil {
+		return fail(ctx, "touch", err)
+	}
+	now := e.now()
+	var args []any
+	if e.compat {
+		m, err := timeParam(e.d, seedTime, expiry.Add(-e.o.MaxLifetime))
+		if err != nil {
+			return fail(ctx, "touch", fmt.Errorf("%w: %w", session.ErrUnsupported, err))
+		}
+		args = []any{m}
+	} else {
+		x, err := timeParam(e.d, nativeTime, expiry)
+		if err != nil {
+			return fail(ctx, "touch", fmt.Errorf("%w: %w", session.ErrUnsupported, err))
+		}
+		m, _ := timeParam(e.d, nativeTime, now)
+		args = []any{x, m}
+	}
+	cut := e.cutoff(now)
+	n, err := e.exec(ctx, "touch", append(args, key, cut)...)
+	if err != nil {
+		return fail(ctx, "touch", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if e.d == MySQL {
+		// MySQL counts changed rows, not matched ones, unless the client
+		// sets FOUND_ROWS: a touch that changes nothing reports 0.
+		row, err := e.queryRow(ctx, "exists", key, cut)
+		if err != nil {
+			return fail(ctx, "touch", err)
+		}
+		var one int
+		err = row.Scan(&one)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fail(ctx, "touch", err)
+		}
+	}
+	return fmt.Errorf("sqlstore: touch: %w", session.ErrNotFound)
+}
