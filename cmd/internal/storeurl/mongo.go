@@ -1,0 +1,74 @@
+package storeurl
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sessionkit/session/mongostore"
+)
+
+func init() {
+	register(openMongo, []string{"collection", "layout", "max_lifetime"}, "mongodb", "mongodb+srv")
+}
+
+// Defaults for mongodb:// URLs without a database or collection.
+const (
+	defaultMongoDB         = "sessionkit"
+	defaultMongoCollection = "sessions"
+)
+
+// openMongo opens a MongoDB store: mongodb://host:port/db?collection=NAME
+// (defaults: database sessionkit, collection sessions). layout=compat
+// writes data as strings, as the Phalcon incubator's adapter does;
+// max_lifetime is the lifetime of documents written by PHP.
+func openMongo(ctx context.Context, u *url.URL, p *params, o Options) (*Target, error) {
+	db := strings.Trim(u.Path, "/")
+	if db == "" {
+		db = defaultMongoDB
+	}
+	coll := p.get("collection")
+	if coll == "" {
+		coll = defaultMongoCollection
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(u.String()))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	mo := mongostore.Options{Compat: p.layout == "compat", MaxLifetime: p.maxLifetime}
+	s := mongostore.New(client.Database(db).Collection(coll), mo)
+	where := fmt.Sprintf("MongoDB %s, collection %s.%s", u.Host, db, coll)
+	t := &Target{Store: s, Where: where}
+	t.closers = append(t.closers, func() error { return client.Disconnect(context.Background()) })
+	if err := client.Ping(ctx, nil); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("connect to %s: %w", where, err)
+	}
+	t.migrate = func(ctx context.Context, m MigrateOptions) (string, error) {
+		if m.Upgrade != "" {
+			return "", fmt.Errorf("%w: --upgrade applies to SQL stores; Mongo documents of either layout are read as they are", ErrUsage)
+		}
+		if err := s.EnsureIndexes(ctx); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("indexes %s and %s ensured on %s.%s", mongostore.OwnerIndexName, mongostore.ExpiresIndexName, db, coll), nil
+	}
+	t.countExpired = func(ctx context.Context) (int, error) {
+		return storedMinusLive(ctx, s, func(ctx context.Context) (int, error) {
+			n, err := s.Collection().CountDocuments(ctx, bson.D{})
+			return int(n), err
+		})
+	}
+	if o.Setup {
+		if _, err := t.migrate(ctx, MigrateOptions{}); err != nil {
+			t.Close()
+			return nil, fmt.Errorf("create indexes on %s: %w", where, err)
+		}
+	}
+	return p.finish(t)
+}

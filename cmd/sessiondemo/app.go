@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/cmd/internal/storeurl"
+)
+
+// config is what the demo's flags choose.
+type config struct {
+	// Secure sets the Secure attribute on the session cookie.
+	Secure bool
+	// Logger receives the demo's and the manager's log lines.
+	Logger *slog.Logger
+}
+
+// app is the demo web application: a session manager over one store and
+// the handlers of its pages.
+type app struct {
+	m      *session.Manager
+	target *storeurl.Target
+	log    *slog.Logger
+}
+
+// newApp builds the application on an opened store.
+func newApp(t *storeurl.Target, cfg config) *app {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	m := session.New(t.Store)
+	m.Logger = cfg.Logger
+	m.Cookie.Secure = cfg.Secure
+	if t.Codec != nil {
+		m.Codec = t.Codec
+	}
+	if t.RawIDs {
+		// PHP-style IDs that fit the seed's VARCHAR(35) session_id column:
+		// 32 characters of 6 bits, 192 bits.
+		m.RawIDs = true
+		m.IDAlphabet = session.AlphabetPHP
+		m.IDLength = 32
+	}
+	return &app{m: m, target: t, log: cfg.Logger}
+}
+
+// handler returns the application's routes wrapped by the session manager.
+func (a *app) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("GET /devices", a.devices)
+	mux.HandleFunc("POST /logout-others", a.logoutOthers)
+	mux.HandleFunc("GET /record", a.record)
+	// Browsers ask for /favicon.ico on their own; answer without touching
+	// the session so that the page counter never counts it.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "max-age=86400")
+		w.Write([]byte(favicon))
+	})
+	return securityHeaders(a.m.Handler(mux))
+}
+
+// favicon is the demo's icon: a cookie.
+const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#c8893b"/><circle cx="5" cy="6" r="1.2" fill="#5a3510"/><circle cx="10" cy="5" r="1" fill="#5a3510"/><circle cx="9" cy="10" r="1.3" fill="#5a3510"/></svg>`
+
+// securityHeaders adds headers that every page of the demo wants.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// session loads the request's session or answers 503.
+func (a *app) session(w http.ResponseWriter, r *http.Request) (*session.Session, bool) {
+	s, err := a.m.Load(r.Context())
+	if err != nil {
+		a.fail(w, r, "load session", err)
+		return nil, false
+	}
+	return s, true
+}
+
+// fail logs err and answers 500, or 503 when the store is unreachable.
+func (a *app) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
+	a.log.Error("sessiondemo: "+what, "err", err, "path", r.URL.Path)
+	code := http.StatusInternalServerError
+	if errors.Is(err, context.DeadlineExceeded) {
+		code = http.StatusServiceUnavailable
+	}
+	http.Error(w, fmt.Sprintf("%s: %v", what, err), code)
+}
+
+// collect runs the store's garbage collection every interval until ctx
+// ends, when the store needs it.
+func (a *app) collect(ctx context.Context, every time.Duration) {
+	if _, ok := a.target.Store.(session.Collector); !ok || every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.m.GC(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				a.log.Error("sessiondemo: gc", "err", err)
+			case n > 0:
+				a.log.Info("sessiondemo: gc removed expired sessions", "count", n)
+			}
+		}
+	}
+}
