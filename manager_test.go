@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -306,5 +307,62 @@ func TestCorruptRecordGivesFreshSession(t *testing.T) {
 	after, err := f.store.Store.Load(t.Context(), key)
 	if err != nil || string(after.Data) != string(rec.Data) {
 		t.Fatalf("corrupt record was touched: %v", err)
+	}
+}
+
+// TestRecordWithoutCreatedTime: records written by PHP carry no creation
+// time; reading one must not expire it.
+func TestRecordWithoutCreatedTime(t *testing.T) {
+	f := newFixture(t)
+	f.m.TouchInterval = time.Second
+	id := f.newSession("k", "v")
+	key := f.m.KeyOf(id)
+	rec, err := f.store.Store.Load(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Created = time.Time{}
+	if _, err := f.store.Store.Save(t.Context(), key, rec); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(10 * time.Second) // past the touch interval: a read touches
+	if f.value(id, "k") != "v" {
+		t.Fatal("record without a creation time not read")
+	}
+	after, err := f.store.Store.Load(t.Context(), key)
+	if err != nil {
+		t.Fatalf("a read-only request ended a record without a creation time: %v", err)
+	}
+	if !after.Expiry.After(f.clock.Now().Add(f.m.IdleTimeout - time.Minute)) {
+		t.Fatalf("expiry %v not pushed by the touch", after.Expiry)
+	}
+}
+
+// keyLimited refuses keys longer than 35 bytes, like a VARCHAR(35) column.
+type keyLimited struct{ *countingStore }
+
+func (k keyLimited) Load(ctx context.Context, key string) (session.Record, error) {
+	if len(key) > 35 {
+		return session.Record{}, fmt.Errorf("key of %d bytes: %w", len(key), session.ErrInvalidKey)
+	}
+	return k.countingStore.Load(ctx, key)
+}
+
+func TestIDTheStoreCannotHoldGivesFreshSession(t *testing.T) {
+	f := newFixture(t)
+	f.m.Store = keyLimited{f.store}
+	f.m.RawIDs = true
+	f.m.IDLength = 32
+	f.m.MinIDLength = 22
+	long := strings.Repeat("a", 64)
+	rec := f.serve(func(w http.ResponseWriter, r *http.Request) {
+		s := load(t, f.m, r)
+		if !s.IsNew() || s.ID() == long {
+			t.Fatal("long ID adopted")
+		}
+		s.Set("k", "v")
+	}, long)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: a client-provoked store refusal became an error", rec.Code)
 	}
 }

@@ -104,13 +104,20 @@ func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) 
 				m.Logger.Error("session: stored data cannot be decoded; starting a fresh session", "err", derr)
 				break
 			}
-			if !rec.Created.IsZero() && !now.Before(rec.Created.Add(m.Lifetime)) {
+			if rec.Created.IsZero() {
+				// Written by another system (PHP's tables and documents
+				// have no creation time): the lifetime counts from now.
+				rec.Created = now
+			} else if !now.Before(rec.Created.Add(m.Lifetime)) {
 				break // past its absolute lifetime
 			}
 			rec.Data = nil
 			s.id, s.key, s.rec, s.values = st.cookieID, key, rec, values
 			return s, nil
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidKey):
+			// Unknown, or an ID the store cannot even hold (longer than
+			// its key column): a fresh session, never an error the
+			// client could provoke.
 		default:
 			return nil, fmt.Errorf("session: load: %w", err)
 		}
