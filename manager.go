@@ -46,7 +46,7 @@ type Manager struct {
 	// a dump of the store from holding usable cookie values.
 	RawIDs bool
 	// MaxRetries bounds how often a save retries after a version conflict
-	// (default 10).
+	// (default 20).
 	MaxRetries int
 	// MaxSize is the largest encoded session, in bytes (default 1 MiB). A
 	// save over it fails with ErrTooLarge and leaves the stored session as
@@ -85,7 +85,7 @@ func New(store Store) *Manager {
 		},
 		IDAlphabet: AlphabetURL,
 		IDLength:   43,
-		MaxRetries: 10,
+		MaxRetries: 20,
 		MaxSize:    1 << 20,
 	}
 }
@@ -129,7 +129,7 @@ func (m *Manager) init() error {
 			m.IDLength = 43
 		}
 		if m.MaxRetries <= 0 {
-			m.MaxRetries = 10
+			m.MaxRetries = 20
 		}
 		if m.MaxSize <= 0 {
 			m.MaxSize = 1 << 20
