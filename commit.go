@@ -193,8 +193,14 @@ func (st *requestState) commitChanges(ctx context.Context, s *Session) error {
 		if s.destroyed {
 			return nil
 		}
-		if err := backoff(ctx, attempt); err != nil {
-			return fmt.Errorf("session: save: %w", err)
+		// The first conflict is this process's own staleness (the record
+		// was loaded before the save lock was taken) and the reload under
+		// the lock resolved it: retry at once. Later conflicts come from
+		// other processes: back off so as not to collide in lock step.
+		if attempt > 0 {
+			if err := backoff(ctx, attempt-1); err != nil {
+				return fmt.Errorf("session: save: %w", err)
+			}
 		}
 	}
 }
