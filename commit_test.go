@@ -379,7 +379,7 @@ func TestNoSessionOutsideHandler(t *testing.T) {
 
 func TestRealClientRoundTrip(t *testing.T) {
 	f := newFixture(t)
-	f.m.Cookie.Secure = false // the test server speaks plain HTTP
+	f.m.Cookie.Insecure = true // the test server speaks plain HTTP
 	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := load(t, f.m, r)
 		s.Update("n", func(old any) any { n, _ := old.(int); return n + 1 })

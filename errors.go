@@ -29,4 +29,10 @@ var (
 	ErrNoSession = errors.New("session: no session in context (handler not wrapped by Manager.Handler)")
 	// ErrDecode means stored data could not be decoded by the codec.
 	ErrDecode = errors.New("session: cannot decode data")
+	// ErrCorrupt means a store found a record it cannot read: metadata of
+	// the wrong type or out of range (an SQL created_at of 0000-00-00, a
+	// Redis hash with a missing or non-numeric field, a memcached item
+	// written by another program). Stores wrap it; the manager logs it and
+	// answers with a fresh session, leaving the record for expiry.
+	ErrCorrupt = errors.New("session: corrupt record")
 )

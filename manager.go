@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Manager loads and saves sessions for HTTP handlers. Create one with [New],
-// adjust its fields before the first request, and wrap handlers with
+// Manager loads and saves sessions for HTTP handlers. Create one with [New]
+// or as a struct literal (zero fields take the same secure defaults), adjust
+// its fields before the first request, and wrap handlers with
 // [Manager.Handler]. A Manager is safe for concurrent use once serving.
 type Manager struct {
 	// Store keeps the session records.
@@ -18,7 +19,8 @@ type Manager struct {
 	// Codec encodes session values (default GobCodec).
 	Codec Codec
 	// IdleTimeout ends a session that has not been used for this long
-	// (default 30 minutes; 0 disables the idle timeout).
+	// (default 30 minutes; a negative value disables the idle timeout, so
+	// that only Lifetime ends a session).
 	IdleTimeout time.Duration
 	// Lifetime is the absolute lifetime of a session from its creation,
 	// however active it is (default 24 hours).
@@ -61,6 +63,9 @@ type Manager struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests may replace it.
 	Now func() time.Time
+	// Observer, when set, receives every store call and session event, for
+	// metrics (see the otelsession module).
+	Observer Observer
 
 	setup     sync.Once
 	saveLocks [64]sync.Mutex
@@ -79,8 +84,6 @@ func New(store Store) *Manager {
 		Cookie: CookieOptions{
 			Name:     "session",
 			Path:     "/",
-			Secure:   true,
-			HTTPOnly: true,
 			SameSite: http.SameSiteLaxMode,
 		},
 		IDAlphabet: AlphabetURL,
@@ -104,8 +107,11 @@ func (m *Manager) init() error {
 		if m.Lifetime <= 0 {
 			m.Lifetime = 24 * time.Hour
 		}
-		if m.IdleTimeout < 0 {
-			m.IdleTimeout = 0
+		switch {
+		case m.IdleTimeout == 0:
+			m.IdleTimeout = 30 * time.Minute
+		case m.IdleTimeout < 0:
+			m.IdleTimeout = 0 // disabled
 		}
 		if m.TouchInterval <= 0 {
 			m.TouchInterval = time.Minute

@@ -60,7 +60,7 @@ func newApp(t *testing.T, store session.Store, configure func(*session.Manager),
 	if configure != nil {
 		configure(a.m)
 	}
-	a.m.Cookie.Secure = false // plain-HTTP test server
+	a.m.Cookie.Insecure = true // plain-HTTP test server
 	a.m.Logger = slog.New(&countingHandler{n: &a.logged})
 	a.m.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, err error) {
 		a.saveErrors.Add(1)

@@ -35,7 +35,7 @@ func newApp(t *storeurl.Target, cfg config) *app {
 	}
 	m := session.New(t.Store)
 	m.Logger = cfg.Logger
-	m.Cookie.Secure = cfg.Secure
+	m.Cookie.Insecure = !cfg.Secure
 	if t.Codec != nil {
 		m.Codec = t.Codec
 	}

@@ -88,7 +88,7 @@ func TestRun(t *testing.T) {
 // TestRunSecure checks that -secure sets the Secure attribute.
 func TestRunSecure(t *testing.T) {
 	srv, a := startDemo(t, testenv.SQLite(t))
-	a.m.Cookie.Secure = true // what -secure does (through config)
+	a.m.Cookie.Insecure = false // what -secure does (through config)
 	resp, err := http.Get(srv.URL + "/")
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestRunSecure(t *testing.T) {
 		}
 	}
 	cfg := config{Secure: true}
-	if m := newApp(a.target, cfg).m; !m.Cookie.Secure {
+	if m := newApp(a.target, cfg).m; m.Cookie.Insecure {
 		t.Errorf("config.Secure does not reach the manager")
 	}
 }

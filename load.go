@@ -1,0 +1,72 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Load returns the request's session, reading it from the store on the
+// first call of the request (one round trip when the request carries a
+// session cookie, none otherwise). Later calls return the same Session.
+//
+// A missing, malformed or unknown session cookie gives a fresh, empty
+// session with a new ID: an ID chosen by a client is never adopted. A record
+// that cannot be decoded is logged and also gives a fresh session; the
+// record itself is left untouched.
+func (m *Manager) Load(ctx context.Context) (*Session, error) {
+	st, ok := ctx.Value(ctxKey{m}).(*requestState)
+	if !ok {
+		return nil, ErrNoSession
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.sess != nil {
+		return st.sess, nil
+	}
+	s, err := m.load(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	st.sess = s
+	return s, nil
+}
+
+func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) {
+	now := m.Now()
+	s := &Session{state: st}
+	if st.cookieID != "" {
+		key := m.key(st.cookieID)
+		rec, err := m.Store.Load(ctx, key)
+		switch {
+		case err == nil:
+			values, derr := m.decode(key, rec.Data)
+			if derr != nil {
+				m.Logger.Error("session: stored data cannot be decoded; starting a fresh session", "err", derr)
+				break
+			}
+			if rec.Created.IsZero() {
+				// Written by another system (PHP's tables and documents
+				// have no creation time): the lifetime counts from now.
+				rec.Created = now
+			} else if !now.Before(rec.Created.Add(m.Lifetime)) {
+				break // past its absolute lifetime
+			}
+			rec.Data = nil
+			s.id, s.key, s.rec, s.values = st.cookieID, key, rec, values
+			return s, nil
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidKey):
+			// Unknown, or an ID the store cannot even hold (longer than
+			// its key column): a fresh session, never an error the
+			// client could provoke.
+		default:
+			return nil, fmt.Errorf("session: load: %w", err)
+		}
+	}
+	s.id = m.ids.generate()
+	s.key = m.key(s.id)
+	s.isNew = true
+	s.values = newValues()
+	s.rec.Created = now
+	return s, nil
+}
