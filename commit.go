@@ -4,16 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
-	"net/http"
-	"sync"
 	"time"
 )
-
-// renewedKey marks the record of an ID retired by Renew: it lives only
-// until its grace period ends and is never extended.
-const renewedKey = reservedPrefix + "renewed"
 
 // commit saves what the request changed and sets the cookie when the
 // headers have not gone out yet. It is called before the headers are sent
@@ -27,93 +20,96 @@ func (st *requestState) commit(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.deadKeys) > 0 {
+		if err := st.deleteDead(ctx, s); err != nil {
+			return err
+		}
+	}
 	switch {
 	case s.destroyed:
-		return st.commitDestroy(ctx, s)
-	case len(s.ops) > 0:
-		return st.commitChanges(ctx, s)
-	default:
+		return nil
+	case len(s.ops) == 0:
 		return st.commitTouch(ctx, s)
+	case s.renew != nil:
+		return st.commitRenew(ctx, s)
+	case s.isNew:
+		return st.saveNew(ctx, s, EventCreated)
+	case s.meta.retired:
+		return st.commitRedirect(ctx, s)
+	default:
+		return st.commitChanges(ctx, s)
 	}
 }
 
-func (st *requestState) setCookie(c *http.Cookie) {
-	if st.headersSent() {
-		return
-	}
-	h := st.w.Header()
-	// Replace a cookie set earlier in this request rather than add a second.
-	h.Del("Set-Cookie")
-	http.SetCookie(st.w, c)
-}
-
-func (st *requestState) commitDestroy(ctx context.Context, s *Session) error {
+// deleteDead deletes the records of a destroyed session and of every ID
+// linked to it by Renew, and expires the cookie.
+func (st *requestState) deleteDead(ctx context.Context, s *Session) error {
 	m := st.m
-	for _, key := range []string{s.renewedFrom, s.keyIfStored()} {
-		if key == "" {
-			continue
-		}
-		if err := m.Store.Delete(ctx, key); err != nil {
+	for len(s.deadKeys) > 0 {
+		if err := m.storeDelete(ctx, s.deadKeys[0]); err != nil {
 			return fmt.Errorf("session: destroy: %w", err)
 		}
+		s.deadKeys = s.deadKeys[1:]
 	}
-	s.renewedFrom = ""
-	s.isNew = true
+	m.event(ctx, EventDestroyed)
 	if st.cookieID != "" {
-		st.setCookie(m.expiredCookie())
+		st.revoke()
 	}
 	return nil
 }
 
-// keyIfStored returns the session's key when a record may exist under it.
-func (s *Session) keyIfStored() string {
-	if s.isNew {
-		return ""
+// encodeChecked encodes a session and checks it against MaxSize.
+func (st *requestState) encodeChecked(key string, values map[string]any, mt meta) ([]byte, error) {
+	data, err := st.m.encodeSession(key, values, mt)
+	if err != nil {
+		return nil, fmt.Errorf("session: encode: %w", err)
 	}
-	return s.key
+	if len(data) > st.m.MaxSize {
+		return nil, fmt.Errorf("session: encoded session of %d bytes is over MaxSize %d: %w", len(data), st.m.MaxSize, ErrTooLarge)
+	}
+	return data, nil
 }
 
-// graceUntil returns the fixed expiry of a record retired by Renew, or the
-// zero time.
-func (s *Session) graceUntil() time.Time {
-	if b, _ := s.values[renewedKey].(bool); b {
-		return s.rec.Expiry
+// saved records a successful save of rec at version v.
+func (st *requestState) saved(s *Session, rec Record, v uint64, now time.Time, newID bool) {
+	s.loadedData = rec.Data
+	s.rec = rec
+	s.rec.Data = nil
+	s.rec.Version, s.rec.Modified = v, now
+	s.isNew, s.ops, s.touched = false, nil, true
+	if newID || s.cookieChanged || s.persist() {
+		st.issue(s.id, rec.Expiry, s.persist())
+		s.cookieChanged = false
 	}
-	return time.Time{}
-}
-
-func (st *requestState) expiryFor(s *Session, now time.Time) time.Time {
-	exp := st.m.expiry(s.rec.Created, now)
-	if g := s.graceUntil(); !g.IsZero() && g.Before(exp) {
-		exp = g
-	}
-	return exp
 }
 
 // commitTouch pushes the idle expiry of an unchanged session when the last
-// push is older than the touch interval.
+// push is older than the touch interval and the expiry would move.
 func (st *requestState) commitTouch(ctx context.Context, s *Session) error {
 	m := st.m
 	now := m.Now()
-	if s.isNew || s.touched || !s.graceUntil().IsZero() || now.Sub(s.rec.Modified) < m.TouchInterval {
+	if s.isNew || s.touched || s.meta.retired || now.Sub(s.rec.Modified) < m.TouchInterval {
 		return nil
 	}
-	exp := st.expiryFor(s, now)
+	exp := m.expiry(s.rec.Created, now)
+	if !exp.After(s.rec.Expiry) {
+		return nil // no idle timeout, or nothing gained: no write
+	}
 	if t, ok := m.Store.(Toucher); ok {
-		if err := t.Touch(ctx, s.key, exp); err != nil {
+		if err := m.storeTouch(ctx, t, s.key, exp); err != nil {
 			if errors.Is(err, ErrNotFound) {
 				return nil // destroyed or expired meanwhile: nothing to keep alive
 			}
 			return fmt.Errorf("session: touch: %w", err)
 		}
 	} else {
-		data, err := m.encode(s.key, s.values)
+		data, err := m.encodeSession(s.key, s.values, s.meta)
 		if err != nil {
 			return fmt.Errorf("session: encode: %w", err)
 		}
 		rec := s.rec
 		rec.Data, rec.Expiry = data, exp
-		v, err := m.Store.Save(ctx, s.key, rec)
+		v, err := m.storeSave(ctx, s.key, rec)
 		switch {
 		case errors.Is(err, ErrConflict):
 			return nil // another request saved it, which pushed the expiry
@@ -125,8 +121,80 @@ func (st *requestState) commitTouch(ctx context.Context, s *Session) error {
 	s.touched = true
 	s.rec.Modified, s.rec.Expiry = now, exp
 	if s.persist() {
-		st.setCookie(m.cookie(s.id, exp, true))
+		st.issue(s.id, exp, true)
 	}
+	return nil
+}
+
+// saveNew stores a session under a new ID. ev is the event it reports
+// (EventCreated, or EventRenewed for the ID Renew made).
+func (st *requestState) saveNew(ctx context.Context, s *Session, ev Event) error {
+	m := st.m
+	now := m.Now()
+	if s.rec.Created.IsZero() {
+		s.rec.Created = now
+	}
+	for attempt := 0; ; attempt++ {
+		data, err := st.encodeChecked(s.key, s.values, s.meta)
+		if err != nil {
+			return err
+		}
+		rec := Record{Data: data, Expiry: m.expiry(s.rec.Created, now), Owner: s.rec.Owner, Created: s.rec.Created}
+		v, err := m.storeSave(ctx, s.key, rec)
+		if err == nil {
+			st.saved(s, rec, v, now, true)
+			m.event(ctx, ev)
+			return nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt >= 3 {
+			return fmt.Errorf("session: save: %w", err)
+		}
+		// The new ID collided with a stored one: draw another.
+		s.id = m.ids.generate()
+		s.key = m.key(s.id)
+	}
+}
+
+// turn holds the in-process turn of one store key for a save.
+type turn struct {
+	m      *Manager
+	key    string
+	unlock func()
+}
+
+func (st *requestState) take(ctx context.Context, key string) (*turn, error) {
+	unlock, err := st.m.locks.lock(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("session: save: waiting for another save of this session: %w", err)
+	}
+	return &turn{m: st.m, key: key, unlock: unlock}, nil
+}
+
+// release gives the turn up; it is safe to call more than once.
+func (t *turn) release() {
+	if t != nil && t.unlock != nil {
+		t.unlock()
+		t.unlock = nil
+	}
+}
+
+// pause backs off before retry attempt+1 without holding the turn, so
+// that other saves of the key, and requests racing from other processes, go
+// on meanwhile. The first retry does not wait: the reload under the turn
+// resolves conflicts within this process.
+func (t *turn) pause(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return nil
+	}
+	t.release()
+	if err := backoff(ctx, attempt-1); err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	unlock, err := t.m.locks.lock(ctx, t.key)
+	if err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	t.unlock = unlock
 	return nil
 }
 
@@ -135,141 +203,267 @@ func (st *requestState) commitTouch(ctx context.Context, s *Session) error {
 func (st *requestState) commitChanges(ctx context.Context, s *Session) error {
 	m := st.m
 	unconditional := IsUnconditional(m.Store)
-	if !s.isNew {
-		// Saves of one session within this process take turns, so that
-		// requests racing here conflict at most once each; conflicts
-		// with other processes are retried with a random backoff.
-		mu := m.saveLock(s.key)
-		mu.Lock()
-		defer mu.Unlock()
+	t, err := st.take(ctx, s.key)
+	if err != nil {
+		return err
 	}
+	defer t.release()
 	for attempt := 0; ; attempt++ {
 		now := m.Now()
-		data, err := m.encode(s.key, s.values)
+		data, err := st.encodeChecked(s.key, s.values, s.meta)
 		if err != nil {
-			return fmt.Errorf("session: encode: %w", err)
+			return err
 		}
-		if len(data) > m.MaxSize {
-			return fmt.Errorf("session: encoded session of %d bytes is over MaxSize %d: %w", len(data), m.MaxSize, ErrTooLarge)
-		}
-		if s.rec.Created.IsZero() {
-			s.rec.Created = now
-		}
-		rec := Record{
-			Data:    data,
-			Expiry:  st.expiryFor(s, now),
-			Version: s.rec.Version,
-			Owner:   s.rec.Owner,
-			Created: s.rec.Created,
-		}
-		if s.isNew {
-			rec.Version = 0
-		}
-		v, err := m.Store.Save(ctx, s.key, rec)
+		rec := Record{Data: data, Expiry: m.expiry(s.rec.Created, now), Version: s.rec.Version, Owner: s.rec.Owner, Created: s.rec.Created}
+		v, err := m.storeSave(ctx, s.key, rec)
 		if err == nil {
-			wasNew := s.isNew
-			s.rec = rec
-			s.rec.Data = nil
-			s.rec.Version, s.rec.Modified = v, now
-			s.isNew, s.ops, s.touched = false, nil, true
-			if wasNew || s.cookieChanged || s.persist() {
-				st.setCookie(m.cookie(s.id, rec.Expiry, s.persist()))
-				s.cookieChanged = false
-			}
-			return st.retireRenewed(ctx, s, now)
+			st.saved(s, rec, v, now, false)
+			return nil
 		}
 		if !errors.Is(err, ErrConflict) || unconditional || attempt >= m.MaxRetries {
 			return fmt.Errorf("session: save: %w", err)
 		}
-		if s.isNew {
-			// The new ID collided with a stored one: draw another.
-			s.id = m.ids.generate()
-			s.key = m.key(s.id)
-			continue
-		}
-		if err := st.reload(ctx, s); err != nil {
+		m.event(ctx, EventConflict)
+		if err := t.pause(ctx, attempt); err != nil {
 			return err
 		}
-		if s.destroyed {
+		m.event(ctx, EventRetry)
+		fresh, err := st.reload(ctx, s, s.key)
+		if err != nil || fresh == nil {
+			return err // nil: destroyed by another request
+		}
+		if fresh.meta.retired {
+			// Renewed meanwhile by another request (a login): this
+			// request's changes go to the renewed session, and this
+			// request keeps its own view.
+			t.release()
+			s.meta.retired, s.meta.successor = true, fresh.meta.successor
+			return st.commitRedirect(ctx, s)
+		}
+		s.values, s.rec, s.meta, s.loadedData = fresh.values, fresh.rec, fresh.meta, fresh.data
+	}
+}
+
+// loaded is a record read again after a conflict.
+type loaded struct {
+	values map[string]any
+	rec    Record // Data unused
+	meta   meta
+	data   []byte
+}
+
+func (l *loaded) draft() draft { return draft{values: l.values, rec: &l.rec, meta: &l.meta} }
+
+// reload reads the record under key again and, unless it is an ID retired
+// by Renew, applies this request's changes to it. It returns nil when the
+// record is gone (destroyed by another request: a logout elsewhere), after
+// marking the session destroyed so that this request's changes do not
+// bring it back.
+func (st *requestState) reload(ctx context.Context, s *Session, key string) (*loaded, error) {
+	m := st.m
+	rec, err := m.storeLoad(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		m.Logger.Info("session: destroyed by another request; changes dropped")
+		s.destroyed, s.ops, s.values, s.isNew, s.meta, s.renew = true, nil, newValues(), true, meta{}, nil
+		if st.cookieID != "" {
+			st.revoke()
+		}
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: reload after conflict: %w", err)
+	}
+	values, mt, err := m.decodeSession(key, rec.Data)
+	if err != nil {
+		return nil, fmt.Errorf("session: reload after conflict: %w", err)
+	}
+	l := &loaded{values: values, rec: rec, meta: mt, data: rec.Data}
+	l.rec.Data = nil
+	if !mt.retired {
+		s.replayOn(l.draft())
+	}
+	return l, nil
+}
+
+// replayOn applies every change of this request to d, in order, without
+// the session's lock held (an Update function may read the session), then
+// the changes other goroutines of the request made meanwhile.
+func (s *Session) replayOn(d draft) {
+	for n := 0; n < len(s.ops); {
+		ops := s.ops[n:len(s.ops):len(s.ops)]
+		n = len(s.ops)
+		s.mu.Unlock()
+		for _, o := range ops {
+			o(d)
+		}
+		s.mu.Lock()
+	}
+}
+
+// commitRenew saves a session under the ID Renew gave it. The old ID is
+// retired first (a compare-and-set that marks it read-only with a fixed
+// expiry and a link to the new key), so that every write acknowledged on
+// the old ID before then is in the data the new ID starts from, and every
+// write on the old ID after then goes to the new ID.
+func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
+	m := st.m
+	r := s.renew
+	var retiredVersion uint64
+	if !r.retired {
+		// Fail before the old ID is touched when the renewed session
+		// cannot be saved at all.
+		if _, err := st.encodeChecked(s.key, s.values, s.meta); err != nil {
+			return err
+		}
+		v, gone, err := st.retire(ctx, s)
+		if err != nil || gone {
+			return err
+		}
+		retiredVersion = v
+	}
+	if err := st.saveNew(ctx, s, EventRenewed); err != nil {
+		if retiredVersion != 0 {
+			st.unretire(ctx, r, retiredVersion)
+		}
+		return err
+	}
+	s.renew = nil
+	if m.RenewGrace < 0 && !r.retired {
+		if err := m.storeDelete(ctx, r.key); err != nil {
+			return fmt.Errorf("session: renew: delete the old ID: %w", err)
+		}
+	}
+	return nil
+}
+
+// retire marks the old ID of a renewal as retired. It reports gone when
+// the session was destroyed meanwhile by another request.
+func (st *requestState) retire(ctx context.Context, s *Session) (version uint64, gone bool, err error) {
+	m := st.m
+	r := s.renew
+	t, err := st.take(ctx, r.key)
+	if err != nil {
+		return 0, false, err
+	}
+	defer t.release()
+	grace := m.RenewGrace
+	if grace <= 0 {
+		grace = 5 * time.Second // deleted as soon as the new ID is stored
+	}
+	for attempt := 0; ; attempt++ {
+		now := m.Now()
+		values, mt, err := m.decodeSession(r.key, r.data)
+		if err != nil {
+			return 0, false, fmt.Errorf("session: renew: %w", err)
+		}
+		mt.retired, mt.successor = true, s.key
+		data, err := m.encodeSession(r.key, values, mt)
+		if err != nil {
+			return 0, false, fmt.Errorf("session: renew: %w", err)
+		}
+		exp := now.Add(grace)
+		if r.rec.Expiry.Before(exp) {
+			exp = r.rec.Expiry
+		}
+		rec := Record{Data: data, Expiry: exp, Version: r.rec.Version, Owner: r.rec.Owner, Created: r.rec.Created}
+		v, err := m.storeSave(ctx, r.key, rec)
+		if err == nil {
+			return v, false, nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt >= m.MaxRetries {
+			return 0, false, fmt.Errorf("session: renew: retire the old ID: %w", err)
+		}
+		m.event(ctx, EventConflict)
+		if err := t.pause(ctx, attempt); err != nil {
+			return 0, false, err
+		}
+		fresh, err := st.reload(ctx, s, r.key)
+		if err != nil || fresh == nil {
+			return 0, false, err
+		}
+		if fresh.meta.retired {
+			// Another request renewed it first (a double-submitted
+			// login): this one makes a normal session of its own.
+			r.retired = true
+			return 0, false, nil
+		}
+		// Written meanwhile through the old ID: start the new ID from
+		// that, with this request's changes applied again.
+		r.rec, r.data = fresh.rec, fresh.data
+		s.values, s.rec = fresh.values, fresh.rec
+		s.meta = meta{persist: fresh.meta.persist, ancestor: r.key}
+	}
+}
+
+// unretire puts back the old ID of a renewal whose new ID could not be
+// stored, so that the user keeps the session. It is best effort.
+func (st *requestState) unretire(ctx context.Context, r *renewal, version uint64) {
+	rec := r.rec
+	rec.Data, rec.Version = r.data, version
+	if _, err := st.m.storeSave(ctx, r.key, rec); err != nil {
+		st.m.Logger.Error("session: renew failed and the old ID could not be restored", "err", err)
+	}
+}
+
+// commitRedirect saves the changes of a request that carries an ID retired
+// by Renew: they go to the renewed session (the ID's successor), applied on
+// its latest record, while this request keeps its own view of the data.
+func (st *requestState) commitRedirect(ctx context.Context, s *Session) error {
+	m := st.m
+	target := s.meta.successor
+	if target == "" {
+		return fmt.Errorf("session: save: the session ID was renewed and has no successor: %w", ErrConflict)
+	}
+	t, err := st.take(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer func() { t.release() }()
+	for attempt := 0; ; attempt++ {
+		if err := t.pause(ctx, attempt); err != nil {
+			return err
+		}
+		rec, err := m.storeLoad(ctx, target)
+		if errors.Is(err, ErrNotFound) {
+			if attempt >= m.MaxRetries {
+				return fmt.Errorf("session: save: the renewed session is gone: %w", err)
+			}
+			continue // the renewal may be storing it right now
+		}
+		if err != nil {
+			return fmt.Errorf("session: save: %w", err)
+		}
+		values, mt, err := m.decodeSession(target, rec.Data)
+		if err != nil {
+			return fmt.Errorf("session: save: %w", err)
+		}
+		if mt.retired && mt.successor != "" {
+			// Renewed again since: follow the link.
+			t.release()
+			target = mt.successor
+			if t, err = st.take(ctx, target); err != nil {
+				return err
+			}
+			continue
+		}
+		rec.Data = nil
+		s.replayOn(draft{values: values, rec: &rec, meta: &mt})
+		now := m.Now()
+		data, err := st.encodeChecked(target, values, mt)
+		if err != nil {
+			return err
+		}
+		out := Record{Data: data, Expiry: m.expiry(rec.Created, now), Version: rec.Version, Owner: rec.Owner, Created: rec.Created}
+		_, err = m.storeSave(ctx, target, out)
+		if err == nil {
+			s.ops = nil
 			return nil
 		}
-		// The first conflict is this process's own staleness (the record
-		// was loaded before the save lock was taken) and the reload under
-		// the lock resolved it: retry at once. Later conflicts come from
-		// other processes: back off so as not to collide in lock step.
-		if attempt > 0 {
-			if err := backoff(ctx, attempt-1); err != nil {
-				return fmt.Errorf("session: save: %w", err)
-			}
+		if !errors.Is(err, ErrConflict) || attempt >= m.MaxRetries {
+			return fmt.Errorf("session: save: %w", err)
 		}
+		m.event(ctx, EventConflict)
 	}
-}
-
-// reload replaces the session's values and metadata with the stored ones
-// and applies this request's changes again.
-func (st *requestState) reload(ctx context.Context, s *Session) error {
-	m := st.m
-	rec, err := m.Store.Load(ctx, s.key)
-	if errors.Is(err, ErrNotFound) {
-		// Destroyed by another request (a logout elsewhere): this
-		// request's changes must not bring it back.
-		m.Logger.Info("session: destroyed by another request; changes dropped")
-		s.destroyed, s.ops, s.values, s.isNew = true, nil, newValues(), true
-		if st.cookieID != "" {
-			st.setCookie(m.expiredCookie())
-		}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("session: reload after conflict: %w", err)
-	}
-	values, err := m.decode(s.key, rec.Data)
-	if err != nil {
-		return fmt.Errorf("session: reload after conflict: %w", err)
-	}
-	rec.Data = nil
-	s.rec, s.values = rec, values
-	for _, o := range s.ops {
-		o(s.values, &s.rec)
-	}
-	return nil
-}
-
-// retireRenewed ends the ID a session had before Renew: it keeps the data
-// for the grace period, marked so that it is never extended, or deletes it.
-func (st *requestState) retireRenewed(ctx context.Context, s *Session, now time.Time) error {
-	if s.renewedFrom == "" {
-		return nil
-	}
-	m := st.m
-	old, version := s.renewedFrom, s.renewedVersion
-	s.renewedFrom = ""
-	if m.RenewGrace > 0 {
-		values := make(map[string]any, len(s.values)+1)
-		for k, v := range s.values {
-			values[k] = v
-		}
-		values[renewedKey] = true
-		data, err := m.encode(old, values)
-		if err == nil {
-			rec := Record{Data: data, Expiry: now.Add(m.RenewGrace), Version: version, Created: s.rec.Created}
-			if _, err = m.Store.Save(ctx, old, rec); err == nil {
-				return nil
-			}
-		}
-		// Another request changed the old record meanwhile: end it now.
-	}
-	if err := m.Store.Delete(ctx, old); err != nil {
-		return fmt.Errorf("session: retire renewed ID: %w", err)
-	}
-	return nil
-}
-
-// saveLock returns the in-process lock that saves of key take.
-func (m *Manager) saveLock(key string) *sync.Mutex {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	return &m.saveLocks[h.Sum32()%uint32(len(m.saveLocks))]
 }
 
 // backoff waits a short random time before retry attempt+1, so that

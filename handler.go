@@ -16,12 +16,13 @@ type requestState struct {
 	r *http.Request
 	w *responseWriter
 
-	cookieID  string // the request's valid session ID, or ""
+	cookieID  string // the request's valid session ID (cookie or header), or ""
 	cookieBad bool   // a session cookie was present but malformed
 
 	mu   sync.Mutex // serialises Load and commits
 	sess *Session   // nil until Load
 	sent atomic.Bool
+	out  Token // the token sent (or to send) to the client
 }
 
 func (st *requestState) headersSent() bool { return st.sent.Load() }
@@ -43,7 +44,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 			return
 		}
 		st := &requestState{m: m}
-		st.cookieID, st.cookieBad = m.cookieID(r)
+		st.cookieID, st.cookieBad = m.requestID(r)
 		rw := &responseWriter{ResponseWriter: w, st: st}
 		st.w = rw
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{m}, st))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -189,7 +190,11 @@ func (f *fixture) newSession(key string, value any) string {
 	if c == nil {
 		f.t.Fatalf("no session cookie set; status %d", rec.Code)
 	}
-	return c.Value
+	id, err := url.PathUnescape(c.Value) // PHP-style encoding of ',' as %2C
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return id
 }
 
 // value reads key in the session with the given ID, in a request of its own.

@@ -19,6 +19,9 @@ func (m *Manager) Load(ctx context.Context) (*Session, error) {
 	if !ok {
 		return nil, ErrNoSession
 	}
+	if err := m.init(); err != nil {
+		return nil, err
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.sess != nil {
@@ -37,12 +40,13 @@ func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) 
 	s := &Session{state: st}
 	if st.cookieID != "" {
 		key := m.key(st.cookieID)
-		rec, err := m.Store.Load(ctx, key)
+		rec, err := m.storeLoad(ctx, key)
 		switch {
 		case err == nil:
-			values, derr := m.decode(key, rec.Data)
+			values, mt, derr := m.decodeSession(key, rec.Data)
 			if derr != nil {
 				m.Logger.Error("session: stored data cannot be decoded; starting a fresh session", "err", derr)
+				m.event(ctx, EventDecodeError)
 				break
 			}
 			if rec.Created.IsZero() {
@@ -52,9 +56,15 @@ func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) 
 			} else if !now.Before(rec.Created.Add(m.Lifetime)) {
 				break // past its absolute lifetime
 			}
+			s.loadedData = rec.Data
 			rec.Data = nil
-			s.id, s.key, s.rec, s.values = st.cookieID, key, rec, values
+			s.id, s.key, s.rec, s.values, s.meta = st.cookieID, key, rec, values, mt
 			return s, nil
+		case errors.Is(err, ErrCorrupt):
+			// A record the store cannot read: a fresh session rather
+			// than an error on every request until it expires.
+			m.Logger.Error("session: stored record is corrupt; starting a fresh session", "err", err)
+			m.event(ctx, EventDecodeError)
 		case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidKey):
 			// Unknown, or an ID the store cannot even hold (longer than
 			// its key column): a fresh session, never an error the

@@ -35,6 +35,16 @@ type Manager struct {
 	RenewGrace time.Duration
 	// Cookie configures the session cookie.
 	Cookie CookieOptions
+	// TokenHeader, when set, carries the session ID in this request header
+	// instead of a cookie, for JSON APIs. "Authorization" means
+	// "Authorization: Bearer <id>". A response that creates or renews a
+	// session carries the new ID in TokenResponseHeader; one that destroys
+	// it carries that header empty.
+	TokenHeader string
+	// TokenResponseHeader names the response header for TokenHeader
+	// (default: TokenHeader itself, or "Session-Token" when TokenHeader is
+	// "Authorization").
+	TokenResponseHeader string
 	// IDAlphabet and IDLength shape generated IDs (default AlphabetURL and
 	// 43 characters: 258 bits). At least 128 bits are required.
 	IDAlphabet string
@@ -67,10 +77,10 @@ type Manager struct {
 	// metrics (see the otelsession module).
 	Observer Observer
 
-	setup     sync.Once
-	saveLocks [64]sync.Mutex
-	ids       *idPolicy
-	setupErr  error
+	setup    sync.Once
+	locks    keyLocks
+	ids      *idPolicy
+	setupErr error
 }
 
 // New returns a Manager for store with the default settings.

@@ -35,7 +35,7 @@ func (m *Manager) OwnerSessions(ctx context.Context, owner string) ([]Info, erro
 			continue
 		}
 		if values, err := m.decode(k, rec.Data); err == nil {
-			if b, _ := values[renewedKey].(bool); b {
+			if b, _ := values[retiredKey].(bool); b {
 				continue // an ID retired by Renew, in its grace period
 			}
 		}

@@ -2,53 +2,78 @@ package session
 
 import (
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 )
 
-// reservedPrefix marks values the manager keeps for itself inside the
-// session data; Keys and Clear leave them out.
-const reservedPrefix = "_sessionkit."
-
-// persistKey holds a per-session RememberMe choice.
-const persistKey = reservedPrefix + "persist"
-
 // Session is one request's view of a session: its values, held in memory
 // during the request and saved by the manager before the response starts.
 // Its methods do no I/O and are safe for concurrent use by the request's
 // goroutines. Obtain it with [Manager.Load].
+//
+// Changes follow one error policy: a change that cannot be applied (its
+// cookie can no longer be sent) is not applied, is logged, and is reported
+// by [Session.Err]; Renew and RememberMe, which exist to change the cookie,
+// also return it.
 type Session struct {
 	mu    sync.Mutex
 	state *requestState
 
-	id      string
-	key     string
-	rec     Record // metadata as loaded or last saved; Data unused
-	values  map[string]any
-	isNew   bool // not stored yet
-	ops     []op // changes not yet saved, replayed on a conflict
-	touched bool // an operation asked to push the idle expiry
+	id         string
+	key        string
+	rec        Record // metadata as loaded or last saved; Data unused
+	loadedData []byte // the record's data as loaded, for Renew
+	values     map[string]any
+	meta       meta
+	isNew      bool // not stored yet
+	ops        []op // changes not yet saved, replayed on a conflict
+	touched    bool // the idle expiry was pushed (or saved) in this request
 
-	renewedFrom    string // store key of the ID before Renew, until saved
-	renewedVersion uint64
-	destroyed      bool
-	cookieChanged  bool // the cookie must be sent again (RememberMe)
-	err            error
+	renew         *renewal // set by Renew until the renewal is saved
+	destroyed     bool
+	deadKeys      []string // store keys to delete at commit (Destroy)
+	cookieChanged bool     // the cookie must be sent again (RememberMe)
+	err           error
+}
+
+// renewal is what Renew remembers of the ID it retires.
+type renewal struct {
+	key     string // store key of the old ID
+	rec     Record // its record as loaded (Data unused)
+	data    []byte // its data as loaded
+	retired bool   // it was already retired (Renew from an ID in its grace period)
+}
+
+// draft is what an op changes: the values, record metadata and lifecycle
+// metadata of one version of the session.
+type draft struct {
+	values map[string]any
+	rec    *Record
+	meta   *meta
 }
 
 // op is one change of this request, kept so that it can be applied again
-// on the freshly loaded values after a version conflict.
-type op func(values map[string]any, rec *Record)
+// on freshly loaded values after a version conflict. Ops run without the
+// session's lock held.
+type op func(d draft)
 
 func newValues() map[string]any { return make(map[string]any) }
 
-// apply records op and applies it now.
-func (s *Session) apply(o op) {
+func (s *Session) draft() draft { return draft{values: s.values, rec: &s.rec, meta: &s.meta} }
+
+// apply applies a change now (now) and records it for replay (replay).
+func (s *Session) apply(now func(d draft), replay op) {
 	if s.destroyed {
-		s.fail(ErrDestroyed)
-		return
+		if s.state.headersSent() {
+			s.fail(ErrHeadersWritten)
+			return
+		}
+		// A change after Destroy (a "logged out" flash message) starts a
+		// fresh session; the destroyed ID stays dead.
+		s.restart()
 	}
 	if s.isNew && len(s.ops) == 0 && s.state.headersSent() {
 		// The first change of a new session needs a Set-Cookie header
@@ -56,8 +81,20 @@ func (s *Session) apply(o op) {
 		s.fail(ErrHeadersWritten)
 		return
 	}
-	o(s.values, &s.rec)
-	s.ops = append(s.ops, o)
+	now(s.draft())
+	s.ops = append(s.ops, replay)
+}
+
+// restart turns a destroyed session into a fresh one with a new ID, keeping
+// the keys still to delete.
+func (s *Session) restart() {
+	m := s.state.m
+	s.id = m.ids.generate()
+	s.key = m.key(s.id)
+	s.isNew, s.destroyed = true, false
+	s.values, s.meta, s.ops = newValues(), meta{}, nil
+	s.rec = Record{Created: m.Now()}
+	s.loadedData, s.renew = nil, nil
 }
 
 func (s *Session) fail(err error) {
@@ -115,6 +152,9 @@ func (s *Session) Err() error {
 func (s *Session) Get(key string) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if strings.HasPrefix(key, reservedPrefix) {
+		return nil
+	}
 	return s.values[key]
 }
 
@@ -122,6 +162,9 @@ func (s *Session) Get(key string) any {
 func (s *Session) Has(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if strings.HasPrefix(key, reservedPrefix) {
+		return false
+	}
 	_, ok := s.values[key]
 	return ok
 }
@@ -149,69 +192,136 @@ func (s *Session) Values() map[string]any {
 	return out
 }
 
-// Set stores value under key.
+// Set stores value under key. Keys starting with "_sessionkit." are the
+// manager's own and are refused (see Err).
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apply(func(v map[string]any, _ *Record) { v[key] = value })
+	if strings.HasPrefix(key, reservedPrefix) {
+		s.fail(ErrInvalidKey)
+		return
+	}
+	set := func(d draft) { d.values[key] = value }
+	s.apply(set, set)
 }
 
-// Delete removes the value under key.
+// Delete removes the value under key. If another request changed that value
+// meanwhile, its value is kept: a delete is replayed after a conflict only
+// on the value this request saw.
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.values[key]; !ok {
-		return
-	}
-	s.apply(func(v map[string]any, _ *Record) { delete(v, key) })
+	s.remove(key)
 }
 
 // Pop returns the value under key and removes it: a flash message, shown
-// once.
+// once. Like Delete, it never removes a value saved meanwhile by another
+// request that this request did not see.
 func (s *Session) Pop(key string) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	val, ok := s.values[key]
-	if !ok {
-		return nil
-	}
-	s.apply(func(v map[string]any, _ *Record) { delete(v, key) })
+	val, _ := s.remove(key)
 	return val
 }
 
+// remove deletes key and records a conditional replay.
+func (s *Session) remove(key string) (any, bool) {
+	if strings.HasPrefix(key, reservedPrefix) {
+		return nil, false
+	}
+	seen, ok := s.values[key]
+	if !ok || s.destroyed {
+		return nil, false
+	}
+	s.apply(func(d draft) { delete(d.values, key) }, func(d draft) { deleteIfSeen(d.values, key, seen) })
+	return seen, true
+}
+
 // Clear removes every value; the session itself lives on (see Destroy).
+// Values saved meanwhile by another request that this request did not see
+// are kept.
 func (s *Session) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apply(func(v map[string]any, _ *Record) {
-		for k := range v {
-			if !strings.HasPrefix(k, reservedPrefix) {
-				delete(v, k)
-			}
+	if s.destroyed {
+		return
+	}
+	seen := make(map[string]any, len(s.values))
+	for k, v := range s.values {
+		if !strings.HasPrefix(k, reservedPrefix) {
+			seen[k] = v
+		}
+	}
+	s.apply(func(d draft) {
+		for k := range seen {
+			delete(d.values, k)
+		}
+	}, func(d draft) {
+		for k, v := range seen {
+			deleteIfSeen(d.values, k, v)
 		}
 	})
+}
+
+// deleteIfSeen deletes key from values if it still holds seen.
+func deleteIfSeen(values map[string]any, key string, seen any) {
+	if cur, ok := values[key]; ok && sameValue(cur, seen) {
+		delete(values, key)
+	}
+}
+
+// sameValue reports whether two decoded values are equal.
+func sameValue(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ta != tb {
+		return false
+	}
+	if ta.Comparable() {
+		return a == b
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // Update replaces the value under key with fn(old), where old is nil when
 // there is none. If another request saved the session meanwhile, fn runs
 // again on the value that request saved, so that increments and appends are
-// never lost. fn must be safe to call more than once.
+// never lost. fn must be safe to call more than once. It runs without the
+// session's lock, so it may read the session (Get, Has), but it must not
+// change it.
 func (s *Session) Update(key string, fn func(old any) any) {
+	if strings.HasPrefix(key, reservedPrefix) {
+		s.mu.Lock()
+		s.fail(ErrInvalidKey)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Lock()
+	old := s.values[key]
+	if s.destroyed {
+		old = nil
+	}
+	s.mu.Unlock()
+	nv := fn(old)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apply(func(v map[string]any, _ *Record) { v[key] = fn(v[key]) })
+	s.apply(func(d draft) { d.values[key] = nv }, func(d draft) { d.values[key] = fn(d.values[key]) })
 }
 
 // SetOwner tags the session with a user identifier, so that the manager can
 // list and destroy the sessions of that user. An empty owner removes the
-// tag.
+// tag. Setting the owner the session already has changes nothing and costs
+// no write.
 func (s *Session) SetOwner(owner string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if owner == s.rec.Owner && len(s.ops) > 0 {
+	if owner == s.rec.Owner && !s.destroyed {
 		return
 	}
-	s.apply(func(_ map[string]any, rec *Record) { rec.Owner = owner })
+	set := func(d draft) { d.rec.Owner = owner }
+	s.apply(set, set)
 }
 
 // RememberMe chooses, for this session only, between a persistent cookie
@@ -223,26 +333,33 @@ func (s *Session) RememberMe(persist bool) error {
 	if s.state.headersSent() {
 		return ErrHeadersWritten
 	}
-	if s.destroyed {
-		return ErrDestroyed
-	}
-	s.apply(func(v map[string]any, _ *Record) { v[persistKey] = persist })
+	set := func(d draft) { d.meta.persist = &persist }
+	s.apply(set, set)
 	s.cookieChanged = true
 	return nil
 }
 
 // persist reports whether the cookie is persistent for this session.
 func (s *Session) persist() bool {
-	if p, ok := s.values[persistKey].(bool); ok {
-		return p
+	if s.meta.persist != nil {
+		return *s.meta.persist
 	}
 	return s.state.m.Cookie.Persist
 }
 
 // Renew gives the session a new ID and keeps its data, as a login must to
-// prevent fixation. The old ID stays valid for the manager's RenewGrace so
-// that requests already in flight are not logged out; after that it is dead.
-// It fails with ErrHeadersWritten once the response has started.
+// prevent fixation. It fails with ErrHeadersWritten once the response has
+// started.
+//
+// The old ID stays valid for the manager's RenewGrace so that requests
+// already in flight are not logged out, with the data as it was stored
+// before this request: it never sees what is written after the Renew (a
+// planted pre-login ID never becomes a login), it dies when the session is
+// destroyed through either ID, and its grace is never extended. A change
+// saved through the old ID during the grace period goes to the renewed
+// session (it is never acknowledged and lost). Renewing from an ID that is
+// itself in its grace period (a double-submitted login) gives a normal
+// session.
 func (s *Session) Renew() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -250,27 +367,52 @@ func (s *Session) Renew() error {
 		return ErrHeadersWritten
 	}
 	if s.destroyed {
-		return ErrDestroyed
+		s.restart()
 	}
 	m := s.state.m
-	if !s.isNew && s.renewedFrom == "" {
-		s.renewedFrom, s.renewedVersion = s.key, s.rec.Version
+	if !s.isNew && s.renew == nil {
+		s.renew = &renewal{key: s.key, rec: s.rec, data: s.loadedData, retired: s.meta.retired}
 	}
 	s.id = m.ids.generate()
 	s.key = m.key(s.id)
 	s.isNew = true
+	s.meta.retired, s.meta.successor, s.meta.ancestor = false, "", ""
+	if s.renew != nil {
+		s.meta.ancestor = s.renew.key
+	}
 	// Renewing is a change: the data must be written under the new key.
-	s.ops = append(s.ops, func(map[string]any, *Record) {})
+	s.ops = append(s.ops, func(draft) {})
 	return nil
 }
 
 // Destroy deletes the session from the store when the request's response
-// starts, and expires the cookie. Its ID is dead at once. Values read
-// afterwards are empty.
+// starts, and expires the cookie. Its ID is dead at once, and so is every ID
+// linked to it by Renew (the old ID in its grace period, or the renewed
+// one). Values read afterwards are empty; a change made afterwards in the
+// same request (a "you have been logged out" message) starts a fresh
+// session with a new ID.
 func (s *Session) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.destroyed {
+		return
+	}
+	for _, k := range []string{s.keyIfStored(), s.meta.successor, s.meta.ancestor} {
+		if k != "" {
+			s.deadKeys = append(s.deadKeys, k)
+		}
+	}
+	if s.renew != nil {
+		s.deadKeys = append(s.deadKeys, s.renew.key)
+	}
 	s.destroyed = true
-	s.values = newValues()
-	s.ops = nil
+	s.values, s.meta, s.ops, s.renew = newValues(), meta{}, nil, nil
+}
+
+// keyIfStored returns the session's key when a record may exist under it.
+func (s *Session) keyIfStored() string {
+	if s.isNew {
+		return ""
+	}
+	return s.key
 }
