@@ -16,12 +16,34 @@
 //
 // Saves never lose concurrent updates: a save is a compare-and-set on the
 // version the request loaded; on a conflict the manager reloads, re-applies
-// this request's own changes (Set, Delete, Clear, Pop, SetOwner, and the
-// functions given to Update, which run again on the fresh value) and retries a
-// bounded number of times.
+// this request's own changes and retries a bounded number of times. Set,
+// SetOwner and the functions given to Update are applied again on the fresh
+// values (Update's function runs again on the value the other request
+// saved); Delete, Pop and Clear are applied again only to values still
+// equal to what this request saw, so a value saved meanwhile by another
+// request (a second flash message) is never removed. Within one process,
+// saves of one session take turns per store key, waiting no longer than
+// their context allows; saves of different sessions never wait on each
+// other.
 //
-// IDs come from crypto/rand (256 bits by default). An ID the store does not
-// know is never adopted, so session fixation is impossible. IDs are hashed
-// (SHA-256) before they reach the store unless [Manager.RawIDs] is set, as
-// compatibility with PHP requires.
+// Renew (at login) gives the session a new ID. The old ID stays readable
+// for [Manager.RenewGrace] with the data as it was before the request that
+// renewed it, so that requests in flight are not logged out: it never sees
+// what was written after the Renew, it dies when the session is destroyed
+// through either ID, and its grace is never extended. A change saved
+// through the old ID while or after the session is renewed goes to the
+// renewed session, so no acknowledged write is lost.
+//
+// The session ID travels in a cookie (secure by default, even for a Manager
+// built as a struct literal: Secure, HttpOnly, SameSite=Lax; the opt-outs
+// are named [CookieOptions.Insecure] and [CookieOptions.ScriptAccessible])
+// or, for JSON APIs, in a header ([Manager.TokenHeader]). The manager sets
+// only its own Set-Cookie line and adds Vary and Cache-Control so that
+// shared caches never store a response that sets it. Frameworks that are
+// not net/http middleware use [Manager.Attach] and [Manager.Commit].
+//
+// IDs come from crypto/rand (by default 43 characters of base64url: 258
+// bits). An ID the store does not know is never adopted, so session
+// fixation is impossible. IDs are hashed (SHA-256) before they reach the
+// store unless [Manager.RawIDs] is set, as compatibility with PHP requires.
 package session

@@ -31,7 +31,7 @@ func do(h http.Handler, path, cookie string) (string, string) {
 
 // Login renews the session ID (the old one dies after a short grace period)
 // and tags the session with its user, keeping what the visitor did before.
-func Example_login() {
+func ExampleSession_Renew() {
 	m := session.New(memstore.New())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/cart", func(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +69,7 @@ func Example_login() {
 
 // Logout destroys the session: its ID is dead at once and the cookie is
 // expired.
-func Example_logout() {
+func ExampleSession_Destroy() {
 	m := session.New(memstore.New())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
@@ -104,7 +104,7 @@ func Example_logout() {
 }
 
 // Flash messages are set by one request and shown once by the next.
-func Example_flash() {
+func ExampleSession_Pop() {
 	m := session.New(memstore.New())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/save", func(w http.ResponseWriter, r *http.Request) {
@@ -133,7 +133,7 @@ func Example_flash() {
 
 // "Log out my other devices": list the user's sessions through the store's
 // owner index and destroy all but the current one.
-func Example_logOutOtherDevices() {
+func ExampleManager_DestroyOwnerSessions() {
 	m := session.New(memstore.New())
 	mux := http.NewServeMux()
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {

@@ -219,3 +219,5 @@ func load(t *testing.T, m *session.Manager, r *http.Request) *session.Session {
 	}
 	return s
 }
+
+func newTextLogger(w *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

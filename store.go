@@ -106,3 +106,20 @@ func IsUnconditional(s Store) bool {
 	u, ok := s.(Unconditional)
 	return ok && u.Unconditional()
 }
+
+// BatchCollector is implemented by Collectors that can remove expired
+// records one bounded batch at a time, so that a caller can show progress
+// and let other work through between batches. GCBatch deletes at most limit
+// expired records and returns how many it deleted; fewer than limit means
+// that none were left when it looked.
+type BatchCollector interface {
+	Collector
+	GCBatch(ctx context.Context, limit int) (int, error)
+}
+
+// ExpiredCounter is implemented by stores that can count the expired
+// records waiting for GC with a query (an index range count) rather than a
+// scan of every record.
+type ExpiredCounter interface {
+	CountExpired(ctx context.Context) (int, error)
+}

@@ -1,7 +1,7 @@
 // Package memstore is an in-memory session.Store for tests, demos and
 // single-process servers. It implements every optional capability:
-// session.Toucher, session.Collector, session.Iterator and
-// session.OwnerIndex.
+// session.Toucher, session.Collector (with BatchCollector and
+// ExpiredCounter), session.Iterator and session.OwnerIndex.
 //
 // Expired records are invisible at once and removed on access, by GC, or by
 // the optional janitor started with [Store.StartJanitor].
@@ -149,7 +149,11 @@ func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
 
 // GC implements session.Collector: it removes every expired record and
 // returns how many it removed.
-func (s *Store) GC(ctx context.Context) (int, error) {
+func (s *Store) GC(ctx context.Context) (int, error) { return s.GCBatch(ctx, 0) }
+
+// GCBatch implements session.BatchCollector: it removes at most limit
+// expired records (every one when limit is 0 or less).
+func (s *Store) GCBatch(ctx context.Context, limit int) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("memstore: gc: %w", err)
 	}
@@ -158,8 +162,28 @@ func (s *Store) GC(ctx context.Context) (int, error) {
 	now := s.now()
 	n := 0
 	for k, rec := range s.records {
+		if limit > 0 && n == limit {
+			break
+		}
 		if !live(rec, now) {
 			s.removeLocked(k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// CountExpired implements session.ExpiredCounter.
+func (s *Store) CountExpired(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("memstore: count expired: %w", err)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	now := s.now()
+	n := 0
+	for _, rec := range s.records {
+		if !live(rec, now) {
 			n++
 		}
 	}

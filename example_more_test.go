@@ -1,0 +1,105 @@
+package session_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/memstore"
+)
+
+// Handler wraps a mux; handlers reach the session through Load. A request
+// that never calls Load costs nothing.
+func ExampleManager_Handler() {
+	m := session.New(memstore.New())
+	mux := http.NewServeMux()
+	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
+		s, err := m.Load(r.Context())
+		if err != nil {
+			http.Error(w, "session unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		s.Update("n", func(old any) any { n, _ := old.(int); return n + 1 })
+		n, _ := session.Get[int](s, "n")
+		fmt.Fprint(w, n)
+	})
+	h := m.Handler(mux)
+
+	_, id := do(h, "/count", "")
+	body, _ := do(h, "/count", id)
+	fmt.Println("second visit:", body)
+	// Output: second visit: 2
+}
+
+// Attach and Commit drive a session without the middleware: for frameworks
+// with their own middleware shape, jobs and tests.
+func ExampleManager_Attach() {
+	m := session.New(memstore.New())
+	ctx := context.Background()
+
+	// First request: no token yet.
+	ctx1, _ := m.Attach(ctx, "")
+	s, _ := m.Load(ctx1)
+	s.Set("user", "alice")
+	tok, err := m.Commit(ctx1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("send the token:", tok.Changed)
+
+	// Next request carries the token.
+	ctx2, _ := m.Attach(ctx, tok.Value)
+	s, _ = m.Load(ctx2)
+	fmt.Println("user:", s.Get("user"))
+	tok2, _ := m.Commit(ctx2)
+	fmt.Println("send it again:", tok2.Changed)
+	// Output:
+	// send the token: true
+	// user: alice
+	// send it again: false
+}
+
+// A JSON API carries the session in a header instead of a cookie.
+func ExampleManager_tokenHeader() {
+	m := session.New(memstore.New())
+	m.TokenHeader = "Authorization" // requests: "Authorization: Bearer <id>"
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Load(r.Context())
+		if r.URL.Path == "/login" {
+			s.Set("user", "alice")
+			return
+		}
+		fmt.Fprint(w, s.Get("user"))
+	}))
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/login", nil))
+	token := rec.Header().Get("Session-Token") // new sessions come back here
+	fmt.Println("cookies:", len(rec.Result().Cookies()))
+
+	req := httptest.NewRequest(http.MethodGet, "/me", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	fmt.Println("me:", rec.Body.String())
+	// Output:
+	// cookies: 0
+	// me: alice
+}
+
+// Cleanup collects expired sessions in the background for stores that
+// need it (SQL, Mongo, files); run it once per app server.
+func ExampleManager_Cleanup() {
+	m := session.New(memstore.New())
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Cleanup(ctx, 5*time.Minute) }()
+	// ... serve requests ...
+	stop()
+	fmt.Println("cleanup stopped:", <-done)
+	// Output: cleanup stopped: <nil>
+}
