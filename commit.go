@@ -37,7 +37,7 @@ func (st *requestState) commit(ctx context.Context) error {
 	case s.meta.retired:
 		return st.commitRedirect(ctx, s)
 	default:
-		return st.commitChanges(ctx, s)
+		return st.commitJoined(ctx, s)
 	}
 }
 
@@ -199,15 +199,11 @@ func (t *turn) pause(ctx context.Context, attempt int) error {
 }
 
 // commitChanges saves the session with compare-and-set, re-applying this
-// request's changes on the fresh record after a conflict.
-func (st *requestState) commitChanges(ctx context.Context, s *Session) error {
+// request's changes on the fresh record after a conflict. The caller holds
+// the key's turn t (pause may give it up and take it again) and s.mu.
+func (st *requestState) commitChanges(ctx context.Context, s *Session, t *turn) error {
 	m := st.m
 	unconditional := IsUnconditional(m.Store)
-	t, err := st.take(ctx, s.key)
-	if err != nil {
-		return err
-	}
-	defer t.release()
 	for attempt := 0; ; attempt++ {
 		now := m.Now()
 		data, err := st.encodeChecked(s.key, s.values, s.meta)
@@ -280,16 +276,17 @@ func (st *requestState) reload(ctx context.Context, s *Session, key string) (*lo
 	l := &loaded{values: values, rec: rec, meta: mt, data: rec.Data}
 	l.rec.Data = nil
 	if !mt.retired {
-		s.replayOn(l.draft())
+		s.replayOn(l.draft(), 0)
 	}
 	return l, nil
 }
 
-// replayOn applies every change of this request to d, in order, without
-// the session's lock held (an Update function may read the session), then
-// the changes other goroutines of the request made meanwhile.
-func (s *Session) replayOn(d draft) {
-	for n := 0; n < len(s.ops); {
+// replayOn applies the changes of this request from the from-th on to d,
+// in order, without the session's lock held (an Update function may read
+// the session), then the changes other goroutines of the request made
+// meanwhile. The caller holds s.mu.
+func (s *Session) replayOn(d draft, from int) {
+	for n := from; n < len(s.ops); {
 		ops := s.ops[n:len(s.ops):len(s.ops)]
 		n = len(s.ops)
 		s.mu.Unlock()
@@ -447,7 +444,7 @@ func (st *requestState) commitRedirect(ctx context.Context, s *Session) error {
 			continue
 		}
 		rec.Data = nil
-		s.replayOn(draft{values: values, rec: &rec, meta: &mt})
+		s.replayOn(draft{values: values, rec: &rec, meta: &mt}, 0)
 		now := m.Now()
 		data, err := st.encodeChecked(target, values, mt)
 		if err != nil {

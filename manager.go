@@ -79,6 +79,7 @@ type Manager struct {
 
 	setup    sync.Once
 	locks    keyLocks
+	groups   saveGroups
 	ids      *idPolicy
 	setupErr error
 }
