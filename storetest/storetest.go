@@ -45,6 +45,13 @@ type Config struct {
 	// Workers and Increments size the concurrent compare-and-set test
 	// (defaults 8 and 10).
 	Workers, Increments int
+	// Corrupt, when set, writes under key a record the store cannot read
+	// (metadata of the wrong type, a missing field, bytes written by
+	// another program), through the server's own client. The suite then
+	// checks that Load reports it with an error wrapping
+	// session.ErrCorrupt (never a panic, never ErrNotFound), that Delete
+	// removes it, and that GC and Iterate do not fail because of it.
+	Corrupt func(ctx context.Context, key string) error
 	// NewKey returns a fresh random key (default [Key]: 64 hex digits, the
 	// shape of the manager's hashed keys). Stores with a shorter key column
 	// pass a generator of keys that fit, such as PHP-style raw IDs.
@@ -89,6 +96,9 @@ func Run(t *testing.T, s session.Store, cfg Config) {
 		{"Cancelled", h.testCancelled},
 		{"Touch", h.testTouch},
 		{"GC", h.testGC},
+		{"GCBatch", h.testGCBatch},
+		{"CountExpired", h.testCountExpired},
+		{"Corrupt", h.testCorrupt},
 		{"OwnerIndex", h.testOwnerIndex},
 		{"Iterate", h.testIterate},
 	}
@@ -656,4 +666,105 @@ func (h *harness) testIterate(t *testing.T) {
 	if calls != 1 {
 		t.Fatalf("Iterate called fn %d times after it returned false, want 1", calls)
 	}
+}
+
+func (h *harness) testGCBatch(t *testing.T) {
+	bc, ok := h.s.(session.BatchCollector)
+	if !ok {
+		t.Skip("store does not implement session.BatchCollector")
+	}
+	var expired []string
+	for range 5 {
+		k := h.key()
+		expired = append(expired, k)
+		h.save(t, k, h.record("expired", -time.Minute))
+	}
+	live := h.key()
+	h.save(t, live, h.record("live", time.Hour))
+	h.cleanup(t, append(expired, live)...)
+	n, err := bc.GCBatch(ctxFor(t), 2)
+	if err != nil {
+		t.Fatalf("GCBatch: %v", err)
+	}
+	if n != 2 {
+		t.Fatalf("GCBatch(2) deleted %d records with at least 5 expired, want 2", n)
+	}
+	for rounds := 0; n == 2; rounds++ {
+		if rounds > 1000 {
+			t.Fatal("GCBatch never reports the end")
+		}
+		if n, err = bc.GCBatch(ctxFor(t), 2); err != nil {
+			t.Fatalf("GCBatch: %v", err)
+		}
+	}
+	for _, k := range expired {
+		h.mustBeAbsent(t, k, "expired, after GC in batches")
+	}
+	if got := h.load(t, live); string(got.Data) != "live" {
+		t.Fatalf("GCBatch damaged a live record: %q", got.Data)
+	}
+}
+
+func (h *harness) testCountExpired(t *testing.T) {
+	ec, ok := h.s.(session.ExpiredCounter)
+	if !ok {
+		t.Skip("store does not implement session.ExpiredCounter")
+	}
+	before, err := ec.CountExpired(ctxFor(t))
+	if err != nil {
+		t.Fatalf("CountExpired: %v", err)
+	}
+	var keys []string
+	for range 3 {
+		k := h.key()
+		keys = append(keys, k)
+		h.save(t, k, h.record("expired", -time.Minute))
+	}
+	live := h.key()
+	h.save(t, live, h.record("live", time.Hour))
+	h.cleanup(t, append(keys, live)...)
+	after, err := ec.CountExpired(ctxFor(t))
+	if err != nil {
+		t.Fatalf("CountExpired: %v", err)
+	}
+	if after < before+3 {
+		t.Fatalf("CountExpired went from %d to %d after 3 expired saves", before, after)
+	}
+	if c, ok := h.s.(session.Collector); ok {
+		if _, err := c.GC(ctxFor(t)); err != nil {
+			t.Fatalf("GC: %v", err)
+		}
+		if n, err := ec.CountExpired(ctxFor(t)); err != nil || n != 0 {
+			t.Fatalf("CountExpired after GC = %d, %v; want 0", n, err)
+		}
+	}
+}
+
+func (h *harness) testCorrupt(t *testing.T) {
+	if h.cfg.Corrupt == nil {
+		t.Skip("no Config.Corrupt: the suite cannot write a record this store cannot read")
+	}
+	k := h.key()
+	if err := h.cfg.Corrupt(ctxFor(t), k); err != nil {
+		t.Fatalf("writing the corrupt record: %v", err)
+	}
+	h.cleanup(t, k)
+	_, err := h.s.Load(ctxFor(t), k)
+	if !errors.Is(err, session.ErrCorrupt) {
+		t.Fatalf("Load of a corrupt record: %v, want an error wrapping session.ErrCorrupt", err)
+	}
+	if c, ok := h.s.(session.Collector); ok {
+		if _, err := c.GC(ctxFor(t)); err != nil {
+			t.Fatalf("GC with a corrupt record present: %v", err)
+		}
+	}
+	if it, ok := h.s.(session.Iterator); ok {
+		if err := it.Iterate(ctxFor(t), func(string, session.Record) bool { return true }); err != nil {
+			t.Fatalf("Iterate with a corrupt record present: %v", err)
+		}
+	}
+	if err := h.s.Delete(ctxFor(t), k); err != nil {
+		t.Fatalf("Delete of a corrupt record: %v", err)
+	}
+	h.mustBeAbsent(t, k, "deleted corrupt record")
 }
