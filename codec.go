@@ -11,13 +11,23 @@ import (
 //
 // Decode must not panic on any input: data that it cannot decode is an
 // error, which the manager logs before starting a fresh session.
+//
+// The codecs here: [BinaryCodec] (compact, types come back exactly, reads
+// GobCodec records too), [GobCodec] and [JSONCodec].
 type Codec interface {
+	// Encode turns values into bytes, or fails with an error naming what
+	// it cannot encode.
 	Encode(values map[string]any) ([]byte, error)
+	// Decode turns bytes from Encode back into values; errors wrap
+	// [ErrDecode].
 	Decode(data []byte) (map[string]any, error)
 }
 
-// GobCodec encodes values with encoding/gob. It is the default codec. Values
-// of your own types must be registered with gob.Register.
+// GobCodec encodes values with encoding/gob. Values of your own types must be
+// registered with gob.Register. [BinaryCodec] decodes GobCodec's records, so
+// a deployment can switch from GobCodec to BinaryCodec without losing
+// sessions. encoding/gob trusts map sizes read from its input (Go issue
+// 79539, fixed after Go 1.26.8): a forged record can exhaust memory.
 type GobCodec struct{}
 
 // Encode implements [Codec].

@@ -60,7 +60,9 @@ func FuzzCorruptRecord(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	codecs := []session.Codec{session.GobCodec{}, session.JSONCodec{}, encrypted}
+	f.Add([]byte("\x00S\x01\x01\x01k\x03\x01v"), uint8(3))
+	f.Add([]byte("\x00S\x01\x01\x01k\x15\xff\xff\xff\xff\x0f"), uint8(3))
+	codecs := []session.Codec{session.GobCodec{}, session.JSONCodec{}, encrypted, session.BinaryCodec{}}
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
 		fx := newFixture(t)
 		fx.m.Codec = codecs[int(which)%len(codecs)]
