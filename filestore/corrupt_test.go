@@ -61,18 +61,24 @@ func TestCorruptFiles(t *testing.T) {
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), path) {
 				t.Fatalf("Load: err = %v, want %v mentioning %q and the path", err, tc.want, tc.msg)
 			}
+			if !errors.Is(err, session.ErrCorrupt) || !errors.Is(err, filestore.ErrCorrupt) {
+				t.Fatalf("Load: err = %v, want session.ErrCorrupt and filestore.ErrCorrupt", err)
+			}
 			if errors.Is(err, session.ErrNotFound) {
 				t.Fatalf("a damaged file must not look like a missing record: %v", err)
 			}
-			// Iterate keeps going and reports the damage at the end.
-			seen := false
-			err = s.Iterate(ctx, func(k string, _ session.Record) bool { seen = seen || k == "good"; return true })
-			if !errors.Is(err, tc.want) || !seen {
-				t.Fatalf("Iterate: err = %v (want %v), saw the good record: %v", err, tc.want, seen)
+			// Iterate skips it without failing.
+			seen := map[string]bool{}
+			err = s.Iterate(ctx, func(k string, _ session.Record) bool { seen[k] = true; return true })
+			if err != nil || !seen["good"] || seen["bad"] {
+				t.Fatalf("Iterate: err = %v, saw the good record: %v, the bad one: %v; want nil, true, false", err, seen["good"], seen["bad"])
 			}
 			// Touch refuses; the file is left for Delete or GC.
-			if err := s.Touch(ctx, "bad", time.Now().Add(time.Hour)); err == nil {
-				t.Fatal("Touch of a damaged file: no error")
+			if err := s.Touch(ctx, "bad", time.Now().Add(time.Hour)); !errors.Is(err, session.ErrCorrupt) {
+				t.Fatalf("Touch of a damaged file: %v, want session.ErrCorrupt", err)
+			}
+			if b, _ := os.ReadFile(path); string(b) != string(tc.content) {
+				t.Fatal("Touch changed the damaged file")
 			}
 			if err := s.Delete(ctx, "bad"); err != nil {
 				t.Fatalf("Delete of a damaged file: %v", err)
@@ -94,11 +100,75 @@ func TestSaveOverDamagedHeaderRefused(t *testing.T) {
 	if err := os.WriteFile(path, content, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Save(ctx, "k", session.Record{Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}); !errors.Is(err, filestore.ErrCorrupt) {
-		t.Fatalf("Save over a damaged file: err = %v, want ErrCorrupt", err)
+	for _, version := range []uint64{0, 42} {
+		_, err := s.Save(ctx, "k", session.Record{Data: []byte("x"), Expiry: time.Now().Add(time.Hour), Version: version})
+		if !errors.Is(err, filestore.ErrCorrupt) || !errors.Is(err, session.ErrCorrupt) {
+			t.Fatalf("Save version %d over a damaged file: err = %v, want ErrCorrupt", version, err)
+		}
 	}
 	if b, _ := os.ReadFile(path); string(b) != string(content) {
 		t.Fatalf("the damaged file was changed: %q", b)
+	}
+}
+
+// A directory where a session file should be is a corrupt record, not an
+// I/O failure: Load and Save say so, Iterate and GC skip it.
+func TestDirectoryUnderKey(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, filestore.Options{})
+	if err := os.Mkdir(filepath.Join(s.Dir(), "k"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Load(ctx, "k"); !errors.Is(err, session.ErrCorrupt) {
+		t.Fatalf("Load: %v, want session.ErrCorrupt", err)
+	}
+	if _, err := s.Save(ctx, "k", session.Record{Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}); !errors.Is(err, session.ErrCorrupt) {
+		t.Fatalf("Save: %v, want session.ErrCorrupt", err)
+	}
+	if err := s.Iterate(ctx, func(string, session.Record) bool { return true }); err != nil {
+		t.Fatalf("Iterate: %v", err)
+	}
+	if _, err := s.GC(ctx); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+}
+
+// GC skips a damaged file until its modification time (the expiry, for a
+// file this package wrote) has passed, then removes it, never failing.
+func TestGCDamagedFiles(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	clock := now
+	s := newStore(t, filestore.Options{Now: func() time.Time { return clock }})
+	good := validFile(t, s, "good")
+	for name, content := range map[string][]byte{
+		"garbage":   []byte("not a session file at all, but longer than the header is"),
+		"truncated": good[:len(good)-5],
+		"empty":     nil,
+	} {
+		path := filepath.Join(s.Dir(), name)
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, now, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.GC(ctx)
+	if err != nil || n != 0 {
+		t.Fatalf("GC before the files' mtime = %d, %v; want 0, nil", n, err)
+	}
+	clock = now.Add(2 * time.Minute)
+	if n, err = s.GC(ctx); err != nil || n != 3 {
+		t.Fatalf("GC after the files' mtime = %d, %v; want 3 removed", n, err)
+	}
+	for _, name := range []string{"garbage", "truncated", "empty"} {
+		if _, err := os.Stat(filepath.Join(s.Dir(), name)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s still there after GC: %v", name, err)
+		}
+	}
+	if _, err := s.Load(ctx, "good"); err != nil {
+		t.Fatalf("the good record: %v", err)
 	}
 }
 
@@ -133,7 +203,7 @@ func FuzzLoad(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(validFile(f, s, "seed"))
+	f.Add(validFile(f, s, "corpus"))
 	f.Add([]byte("SKFS\x01"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		path := filepath.Join(s.Dir(), "fuzz")

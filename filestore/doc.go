@@ -24,7 +24,7 @@
 // judges a file by a stat alone; it examines at most [Options.GCBatch]
 // directory entries per call and resumes where the previous call stopped.
 // Files whose bytes are damaged are reported with an error wrapping
-// [ErrCorrupt], never a panic.
+// [ErrCorrupt] and session.ErrCorrupt, never a panic; Iterate skips them.
 //
 // The Store implements session.Toucher, session.Collector, session.Iterator
 // and session.OwnerIndex (an index of empty marker files in Dir/.owners).

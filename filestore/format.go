@@ -14,8 +14,8 @@ import (
 
 // ErrCorrupt means a session file is damaged: not a sessionkit file,
 // truncated, or its checksum does not match. Errors wrapping it name the
-// file.
-var ErrCorrupt = errors.New("filestore: corrupt session file")
+// file. It wraps session.ErrCorrupt, so errors.Is holds for both.
+var ErrCorrupt = fmt.Errorf("filestore: corrupt session file: %w", session.ErrCorrupt)
 
 // File layout, all integers big-endian:
 //
@@ -115,7 +115,7 @@ func parseFixed(b []byte, size int64) (meta, uint32, error) {
 		return meta{}, 0, fmt.Errorf("%w: bad magic %q (not written by filestore)", ErrCorrupt, b[:4])
 	}
 	if b[4] != formatVersion {
-		return meta{}, 0, fmt.Errorf("filestore: file format version %d, this library reads %d (written by a newer release?): %w", b[4], formatVersion, session.ErrUnsupported)
+		return meta{}, 0, fmt.Errorf("%w: file format version %d, this library reads %d (written by a newer release?): %w", ErrCorrupt, b[4], formatVersion, session.ErrUnsupported)
 	}
 	m := meta{
 		version:  binary.BigEndian.Uint64(b[5:]),

@@ -100,10 +100,12 @@ func (s *Store) collect(ctx context.Context, key string) (bool, error) {
 		return false, nil // deleted or saved again meanwhile
 	}
 	m, found, err := s.readHeader(key)
-	if !found && err == nil {
+	switch {
+	case err != nil && !errors.Is(err, ErrCorrupt):
+		return false, err // cannot tell: leave it
+	case err == nil && !found:
 		return false, nil
-	}
-	if err == nil && m.live(now) {
+	case err == nil && m.live(now):
 		return false, nil // mtime changed by hand; the header is the truth
 	}
 	// Expired, or damaged and past its modification time.

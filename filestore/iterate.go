@@ -3,7 +3,6 @@ package filestore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -13,9 +12,11 @@ import (
 
 // Iterate implements session.Iterator. It reads the directory in chunks
 // (memory stays bounded however many files there are) and calls fn for every
-// live record whose file name carries the store's prefix. Damaged files are
-// skipped; Iterate then returns, after the last record, an error wrapping
-// [ErrCorrupt] that counts them and names the first.
+// live record whose file name carries the store's prefix. Files it cannot
+// read as records (damaged, truncated, not written by this package, of a
+// newer format: errors wrapping [ErrCorrupt]) are skipped without failing
+// the iteration; Delete removes them, and so does GC once their
+// modification time has passed. Other read errors end the iteration.
 func (s *Store) Iterate(ctx context.Context, fn func(key string, rec session.Record) bool) error {
 	if err := ctx.Err(); err != nil {
 		return opErr("iterate", err)
@@ -25,10 +26,6 @@ func (s *Store) Iterate(ctx context.Context, fn func(key string, rec session.Rec
 		return opErr("iterate", err)
 	}
 	defer d.Close()
-	var (
-		corrupt  int
-		firstBad error
-	)
 	for {
 		entries, err := d.ReadDir(256)
 		for _, e := range entries {
@@ -41,14 +38,10 @@ func (s *Store) Iterate(ctx context.Context, fn func(key string, rec session.Rec
 			}
 			m, data, rerr := s.readFile(key)
 			switch {
-			case errors.Is(rerr, session.ErrNotFound):
-				continue // deleted meanwhile
+			case errors.Is(rerr, session.ErrNotFound), errors.Is(rerr, ErrCorrupt):
+				continue // deleted meanwhile, or not a record
 			case rerr != nil:
-				corrupt++
-				if firstBad == nil {
-					firstBad = rerr
-				}
-				continue
+				return opErr("iterate", rerr)
 			case !m.live(s.now()):
 				continue
 			}
@@ -62,9 +55,6 @@ func (s *Store) Iterate(ctx context.Context, fn func(key string, rec session.Rec
 		if err != nil {
 			return opErr("iterate", err)
 		}
-	}
-	if firstBad != nil {
-		return fmt.Errorf("filestore: iterate: %d unreadable file(s) skipped, first: %w", corrupt, firstBad)
 	}
 	return nil
 }

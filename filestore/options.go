@@ -10,7 +10,8 @@ const PHPPrefix = "sess_"
 // call when [Options.GCBatch] is zero.
 const DefaultGCBatch = 1000
 
-// Options configure a [Store].
+// Options configure a [Store]. Only Dir is required; [New] reports a field
+// out of range as an error.
 type Options struct {
 	// Dir is the directory holding the session files. It is created (mode
 	// 0700) when missing. Required.
@@ -25,19 +26,25 @@ type Options struct {
 	// never leaves a half-written file).
 	Fsync bool
 	// GCBatch bounds the work of one GC call: the number of directory
-	// entries it examines (default [DefaultGCBatch]).
+	// entries it examines (default [DefaultGCBatch]). Negative is an error.
 	GCBatch int
 	// TempMaxAge is the age after which GC removes temporary files left
-	// behind by a crashed writer (default one hour).
+	// behind by a crashed writer (default one hour). Negative is an error.
 	TempMaxAge time.Duration
+	// Now returns the current time (default time.Now). Expiry is judged
+	// by this clock, and Modified set from it.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
-	if o.GCBatch <= 0 {
+	if o.GCBatch == 0 {
 		o.GCBatch = DefaultGCBatch
 	}
-	if o.TempMaxAge <= 0 {
+	if o.TempMaxAge == 0 {
 		o.TempMaxAge = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	return o
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -38,8 +39,16 @@ var (
 )
 
 // New opens (creating it when missing) the session directory described by
-// opts.
+// opts. It returns an error for options out of range: an empty Dir, a
+// Prefix outside [A-Za-z0-9,_-] or of 255 bytes or more, a negative GCBatch
+// or TempMaxAge; and on systems without flock(2).
 func New(opts Options) (*Store, error) {
+	if opts.GCBatch < 0 {
+		return nil, fmt.Errorf("filestore: Options.GCBatch %d is negative", opts.GCBatch)
+	}
+	if opts.TempMaxAge < 0 {
+		return nil, fmt.Errorf("filestore: Options.TempMaxAge %v is negative", opts.TempMaxAge)
+	}
 	opts = opts.withDefaults()
 	if !haveFlock {
 		return nil, fmt.Errorf("filestore: no flock(2) on %s, cross-process compare-and-set impossible: %w", runtime.GOOS, session.ErrUnsupported)
@@ -67,7 +76,7 @@ func New(opts Options) (*Store, error) {
 		fsync:  opts.Fsync,
 		opts:   opts,
 		locks:  locks,
-		now:    time.Now,
+		now:    opts.Now,
 		gcSem:  make(chan struct{}, 1),
 	}, nil
 }
@@ -103,10 +112,22 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 // session.ErrNotFound.
 func (s *Store) readFile(key string) (meta, []byte, error) {
 	path := s.path(key)
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return meta{}, nil, session.ErrNotFound
 	}
+	if err != nil {
+		return meta{}, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return meta{}, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return meta{}, nil, fmt.Errorf("%s: %w: not a regular file", path, ErrCorrupt)
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return meta{}, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,9 +152,35 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	if _, err := filestore.New(filestore.Options{}); err == nil {
 		t.Error("New with no Dir: no error")
 	}
-	for _, p := range []string{"../", "a/b", "sess.", "x y"} {
+	for _, p := range []string{"../", "a/b", "sess.", "x y", strings.Repeat("p", 255)} {
 		if _, err := filestore.New(filestore.Options{Dir: t.TempDir(), Prefix: p}); !errors.Is(err, session.ErrInvalidKey) {
-			t.Errorf("prefix %q: err = %v, want ErrInvalidKey", p, err)
+			t.Errorf("prefix %.20q: err = %v, want ErrInvalidKey", p, err)
 		}
+	}
+	for name, opts := range map[string]filestore.Options{
+		"GCBatch":    {Dir: t.TempDir(), GCBatch: -1},
+		"TempMaxAge": {Dir: t.TempDir(), TempMaxAge: -time.Second},
+	} {
+		if s, err := filestore.New(opts); err == nil || s != nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("negative %s: New = %v, %v; want an error naming it", name, s, err)
+		}
+	}
+}
+
+// TestNowOption: expiry is judged, and Modified set, by Options.Now.
+func TestNowOption(t *testing.T) {
+	ctx := context.Background()
+	now := time.Now()
+	clock := now
+	s := newStore(t, filestore.Options{Now: func() time.Time { return clock }})
+	if _, err := s.Save(ctx, "k", session.Record{Data: []byte("x"), Expiry: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := s.Load(ctx, "k"); err != nil || !rec.Modified.Equal(now) {
+		t.Fatalf("Load = %+v, %v; want Modified %v", rec, err, now)
+	}
+	clock = now.Add(time.Hour)
+	if _, err := s.Load(ctx, "k"); !errors.Is(err, session.ErrNotFound) {
+		t.Fatalf("an hour later by Options.Now: %v, want ErrNotFound", err)
 	}
 }

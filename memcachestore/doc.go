@@ -39,6 +39,13 @@
 // mapped to the same error. Keys must be printable ASCII without spaces, and
 // Prefix plus key at most 250 bytes (session.ErrInvalidKey otherwise).
 //
+// # Corrupt items
+//
+// Each value carries its data length and a CRC-32C. An item that is not this
+// package's format, is truncated or damaged is reported with an error
+// wrapping session.ErrCorrupt (and [ErrCorrupt]) naming the item; Save and
+// Touch do not overwrite it, Delete removes it.
+//
 // # Contexts and timeouts
 //
 // gomemcache takes no context. Every method checks ctx before each round

@@ -2,6 +2,7 @@ package memcachestore
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"strings"
@@ -59,7 +60,11 @@ func TestEncodeDecode(t *testing.T) {
 		t.Fatalf("decoded %+v", got)
 	}
 	later := now.Add(2 * time.Hour)
-	touched, err := decode(withExpiry(b, later, later))
+	tb, err := withExpiry(b, later, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	touched, err := decode(tb)
 	if err != nil || !touched.Expiry.Equal(later) || touched.Version != 42 || !bytes.Equal(touched.Data, rec.Data) {
 		t.Fatalf("after withExpiry: %+v, %v", touched, err)
 	}
@@ -74,24 +79,66 @@ func TestEncodeDecode(t *testing.T) {
 }
 
 func TestDecodeRejectsForeignValues(t *testing.T) {
-	good, _ := encode(session.Record{Data: []byte("x"), Owner: "bob"}, 1, time.Now())
+	good, _ := encode(session.Record{Data: []byte("some data"), Owner: "bob"}, 1, time.Now())
+	flip := func(i int) []byte { b := bytes.Clone(good); b[i] ^= 1; return b }
 	for _, tc := range []struct {
 		name string
 		b    []byte
-		want error
+		want []error
 	}{
-		{"empty", nil, ErrCorrupt},
-		{"php session", []byte(`user|s:5:"alice";n|i:3;`), ErrCorrupt},
-		{"short", good[:Overhead-1], ErrCorrupt},
-		{"owner overrun", good[:Overhead+2], ErrCorrupt},
-		{"newer format", append([]byte("SKM\x07"), good[4:]...), session.ErrUnsupported},
+		{"empty", nil, []error{ErrCorrupt, session.ErrCorrupt}},
+		{"php session", []byte(`user|s:5:"alice";n|i:3;`), []error{ErrCorrupt, session.ErrCorrupt}},
+		{"php session, long", []byte(`user|s:50:"alice alice alice alice alice alice alice al";`), []error{ErrCorrupt}},
+		{"short", good[:Overhead-1], []error{ErrCorrupt}},
+		{"owner overrun", good[:Overhead+2], []error{ErrCorrupt}},
+		{"data truncated", good[:len(good)-1], []error{ErrCorrupt, session.ErrCorrupt}},
+		{"data appended", append(bytes.Clone(good), 'x'), []error{ErrCorrupt}},
+		{"flipped data byte", flip(len(good) - 1), []error{ErrCorrupt}},
+		{"flipped expiry", flip(15), []error{ErrCorrupt}},
+		{"newer format", append([]byte("SKM\x07"), good[4:]...), []error{session.ErrUnsupported, ErrCorrupt, session.ErrCorrupt}},
 	} {
-		if _, err := decode(tc.b); !errors.Is(err, tc.want) {
-			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		_, err := decode(tc.b)
+		for _, want := range tc.want {
+			if !errors.Is(err, want) {
+				t.Errorf("%s: err = %v, want %v", tc.name, err, want)
+			}
 		}
 	}
 	for n := range len(good) {
-		_, _ = decode(good[:n]) // never panics
+		if _, err := decode(good[:n]); err == nil {
+			t.Errorf("truncated to %d of %d bytes: no error", n, len(good))
+		}
+	}
+	for i := range len(good) * 8 {
+		b := bytes.Clone(good)
+		b[i/8] ^= 1 << (i % 8)
+		if _, err := decode(b); err == nil {
+			t.Errorf("bit %d flipped: no error", i)
+		}
+	}
+}
+
+// TestDecodeFormat1 reads an item of format 1 (no data length, no
+// checksum), as written by earlier releases; a Touch rewrites it in the
+// current format.
+func TestDecodeFormat1(t *testing.T) {
+	b := make([]byte, overheadV1)
+	copy(b, "SKM\x01")
+	binary.BigEndian.PutUint64(b[4:], 77)
+	binary.BigEndian.PutUint64(b[12:], uint64(time.Unix(2_000_000_000, 0).UnixNano()))
+	binary.BigEndian.PutUint16(b[36:], 3)
+	b = append(b, "bobdata"...)
+	rec, err := decode(b)
+	if err != nil || rec.Version != 77 || rec.Owner != "bob" || string(rec.Data) != "data" || rec.Expiry.Unix() != 2_000_000_000 {
+		t.Fatalf("format 1: %+v, %v", rec, err)
+	}
+	later := time.Unix(2_000_000_100, 0)
+	v2, err := withExpiry(b, later, later)
+	if err != nil || v2[3] != formatVersion {
+		t.Fatalf("withExpiry of a format 1 value: %v", err)
+	}
+	if rec, err := decode(v2); err != nil || rec.Version != 77 || rec.Owner != "bob" || string(rec.Data) != "data" || !rec.Expiry.Equal(later) {
+		t.Fatalf("rewritten: %+v, %v", rec, err)
 	}
 }
 

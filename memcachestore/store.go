@@ -33,24 +33,34 @@ var (
 const casAttempts = 5
 
 // New returns a Store on client, which the caller configures (servers,
-// Timeout, MaxIdleConns) and keeps ownership of.
+// Timeout, MaxIdleConns) and keeps ownership of. It sends nothing to the
+// server, and returns an error for a nil client, a negative client Timeout,
+// and options out of range: a Prefix with spaces or control bytes or of 250
+// bytes or more, a negative MaxItemSize, one that leaves no room for data
+// or exceeds MaxItemSizeLimit.
 func New(client *memcache.Client, opts Options) (*Store, error) {
 	if client == nil {
 		return nil, errors.New("memcachestore: nil client")
+	}
+	if client.Timeout < 0 {
+		return nil, fmt.Errorf("memcachestore: client Timeout %v is negative (every call would time out)", client.Timeout)
+	}
+	if opts.MaxItemSize < 0 || opts.MaxItemSize > MaxItemSizeLimit {
+		return nil, fmt.Errorf("memcachestore: Options.MaxItemSize %d out of range [0, %d]", opts.MaxItemSize, MaxItemSizeLimit)
 	}
 	opts = opts.withDefaults()
 	if !legalKey(opts.Prefix) || len(opts.Prefix) >= maxKey {
 		return nil, fmt.Errorf("memcachestore: prefix %q must be printable ASCII without spaces and shorter than %d bytes: %w", clip(opts.Prefix), maxKey, session.ErrInvalidKey)
 	}
 	if opts.MaxItemSize <= Overhead {
-		return nil, fmt.Errorf("memcachestore: MaxItemSize %d leaves no room for data (header is %d bytes)", opts.MaxItemSize, Overhead)
+		return nil, fmt.Errorf("memcachestore: Options.MaxItemSize %d leaves no room for data (header is %d bytes)", opts.MaxItemSize, Overhead)
 	}
 	return &Store{
 		client: client,
 		prefix: opts.Prefix,
 		opts:   opts,
 		hints:  newHints(opts.HintBytes),
-		now:    time.Now,
+		now:    opts.Now,
 	}, nil
 }
 
@@ -336,7 +346,9 @@ func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
 			}
 		}
 		item.CasID = casID
-		item.Value = withExpiry(value, expiry, now)
+		if item.Value, err = withExpiry(value, expiry, now); err != nil {
+			return fmt.Errorf("memcachestore: touch: item %q: %w", clip(ik), err)
+		}
 		err := s.client.CompareAndSwap(item)
 		switch {
 		case err == nil:

@@ -256,29 +256,6 @@ func TestServerItemLimit(t *testing.T) {
 
 // An item that this package did not write (a PHP session under the same
 // key, say) is a clear error, and is not overwritten by a new session.
-func TestForeignItem(t *testing.T) {
-	ctx := context.Background()
-	s, c, _ := newStore(t, memcachestore.Options{Prefix: memcachestore.PhalconPrefix})
-	key := uniquePrefix() + "php"
-	ik := memcachestore.PhalconPrefix + key
-	if err := c.Set(&memcache.Item{Key: ik, Value: []byte(`user|s:5:"alice";`), Expiration: 60}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Delete(ik) })
-	if _, err := s.Load(ctx, key); !errors.Is(err, memcachestore.ErrCorrupt) || !strings.Contains(err.Error(), ik) {
-		t.Fatalf("Load: err = %v, want ErrCorrupt naming the item", err)
-	}
-	if _, err := s.Save(ctx, key, rec("go", time.Hour)); !errors.Is(err, memcachestore.ErrCorrupt) {
-		t.Fatalf("Save over a foreign item: err = %v, want ErrCorrupt", err)
-	}
-	if it, err := c.Get(ik); err != nil || string(it.Value) != `user|s:5:"alice";` {
-		t.Fatalf("the foreign item changed: %v", err)
-	}
-	if err := s.Delete(ctx, key); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestInvalidKeys(t *testing.T) {
 	ctx := context.Background()
 	s, _, rt := newStore(t, memcachestore.Options{Prefix: "p-"})

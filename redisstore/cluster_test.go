@@ -43,7 +43,7 @@ func TestClusterOwnersAcrossSlots(t *testing.T) {
 	c := clusterClient(t)
 	ctx := shortCtx(t)
 	prefix := uniquePrefix(t, c)
-	s := redisstore.New(c, redisstore.Options{Prefix: prefix})
+	s := newStore(t, c, redisstore.Options{Prefix: prefix})
 	node := masterOf(t, ctx, c)
 
 	owners := []string{"alice-" + randomHex(3), "bob-" + randomHex(3), "carol-" + randomHex(3)}

@@ -10,7 +10,7 @@ import (
 
 func TestConformanceSingle(t *testing.T) {
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
 	storetest.Run(t, s, storetest.Config{})
 }
 
@@ -19,7 +19,7 @@ func TestConformanceSingle(t *testing.T) {
 // itself bounds every call by the context.
 func TestConformanceSingleDefaultClient(t *testing.T) {
 	c := singleClient(t, redis.Options{})
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
 	storetest.Run(t, s, storetest.Config{})
 }
 
@@ -27,24 +27,24 @@ func TestConformanceSingleDefaultClient(t *testing.T) {
 // manager does in Phalcon compatibility mode.
 func TestConformanceRawIDs(t *testing.T) {
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
 	storetest.Run(t, s, storetest.Config{NewKey: func() string { return "php-" + randomHex(12) + ",x" }})
 }
 
 func TestConformanceCluster(t *testing.T) {
 	c := clusterClient(t)
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
 	storetest.Run(t, s, storetest.Config{})
 }
 
 func TestConformanceSentinel(t *testing.T) {
 	c := sentinelClient(t)
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
 	storetest.Run(t, s, storetest.Config{})
 }
 
 func TestConformanceMaxDataSize(t *testing.T) {
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c), MaxDataSize: 64 << 10})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c), MaxDataSize: 64 << 10})
 	storetest.Run(t, s, storetest.Config{MaxDataSize: 64 << 10})
 }

@@ -10,6 +10,13 @@
 // lazily. Every script touches one key only, so everything works on a
 // Cluster.
 //
+// A key that holds something other than a well-formed record (a hash with
+// a missing or malformed field, a string, a list) is reported with an error
+// wrapping session.ErrCorrupt and left alone until Delete or its expiry.
+// Options.WaitReplicas makes every write wait, in the same round trip, for
+// replicas to acknowledge it (Redis' WAIT), failing with ErrNotReplicated
+// when too few do.
+//
 // The store implements session.Store, session.Toucher, session.Iterator and
 // session.OwnerIndex. See the README for the record layout and the design of
 // the owner index.

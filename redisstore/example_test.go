@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,7 +19,11 @@ func Example() {
 		ContextTimeoutEnabled: true,
 	})
 	defer client.Close()
-	store := redisstore.New(client, redisstore.Options{})
+	store, err := redisstore.New(client, redisstore.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -44,7 +49,11 @@ func ExampleNew_cluster() {
 		ContextTimeoutEnabled: true,
 	})
 	defer client.Close()
-	store := redisstore.New(client, redisstore.Options{Prefix: redisstore.PhalconPrefix})
+	store, err := redisstore.New(client, redisstore.Options{Prefix: redisstore.PhalconPrefix})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	_ = store
 }
 
@@ -56,15 +65,46 @@ func ExampleNew_sentinel() {
 		ContextTimeoutEnabled: true,
 	})
 	defer client.Close()
-	store := redisstore.New(client, redisstore.Options{})
+	store, err := redisstore.New(client, redisstore.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	_ = store
+}
+
+// A store whose writes wait for one replica: a Save that returns without
+// error is on the primary and on at least one replica.
+func ExampleOptions_waitReplicas() {
+	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", ContextTimeoutEnabled: true})
+	defer client.Close()
+	store, err := redisstore.New(client, redisstore.Options{
+		WaitReplicas: 1,
+		WaitTimeout:  200 * time.Millisecond,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	_, err = store.Save(ctx, "0123abcd", session.Record{Data: []byte("x"), Expiry: time.Now().Add(time.Hour)})
+	if errors.Is(err, redisstore.ErrNotReplicated) {
+		// Written on the primary only: a failover now may lose it.
+		fmt.Println(err)
+	}
 }
 
 func ExampleStore_Prefix() {
 	client := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 	defer client.Close()
-	fmt.Println(redisstore.New(client, redisstore.Options{}).Prefix())
-	fmt.Println(redisstore.New(client, redisstore.Options{Prefix: redisstore.PhalconPrefix}).Prefix())
+	for _, prefix := range []string{"", redisstore.PhalconPrefix} {
+		store, err := redisstore.New(client, redisstore.Options{Prefix: prefix})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(store.Prefix())
+	}
 	// Output:
 	// session:
 	// sess-reds-

@@ -42,7 +42,7 @@ func TestClosedPort(t *testing.T) {
 	for _, ctxTimeouts := range []bool{false, true} {
 		c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: ctxTimeouts})
 		t.Cleanup(func() { _ = c.Close() })
-		s := redisstore.New(c, redisstore.Options{})
+		s := newStore(t, c, redisstore.Options{})
 		const limit = 2 * time.Second
 		ctx, cancel := context.WithTimeout(context.Background(), limit)
 		start := time.Now()
@@ -108,7 +108,7 @@ func TestUnresponsiveServer(t *testing.T) {
 	for _, ctxTimeouts := range []bool{false, true} {
 		c := redis.NewClient(&redis.Options{Addr: b.l.Addr().String(), ContextTimeoutEnabled: ctxTimeouts, MaxRetries: -1})
 		t.Cleanup(func() { _ = c.Close() })
-		s := redisstore.New(c, redisstore.Options{})
+		s := newStore(t, c, redisstore.Options{})
 		const limit = 300 * time.Millisecond
 		for op, call := range map[string]func(context.Context) error{
 			"Load": func(ctx context.Context) error { _, err := s.Load(ctx, storetest.Key()); return err },
@@ -214,7 +214,7 @@ func TestServerGoesAwayAndComesBack(t *testing.T) {
 	p := newProxy(t, env(t, envAddr))
 	c := redis.NewClient(&redis.Options{Addr: p.addr, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { _ = c.Close() })
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, admin)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, admin)})
 	ctx := shortCtx(t)
 	key := storetest.Key()
 	v := mustSave(t, ctx, s, key, "before")
@@ -242,7 +242,7 @@ func TestClientKill(t *testing.T) {
 	admin := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
 	name := "sktest-" + randomHex(6)
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true, ClientName: name})
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, admin)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, admin)})
 	ctx := shortCtx(t)
 	key := storetest.Key()
 	v := mustSave(t, ctx, s, key, "before")

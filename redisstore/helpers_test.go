@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessionkit/session/redisstore"
 )
 
 // Environment variables naming the test servers (see scripts/services.sh).
@@ -169,4 +170,14 @@ func (h *countingHook) take() []string {
 	n := h.names
 	h.names = nil
 	return n
+}
+
+// newStore returns a store on c, failing the test on an options error.
+func newStore(t *testing.T, c redis.UniversalClient, opts redisstore.Options) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(c, opts)
+	if err != nil {
+		t.Fatalf("redisstore.New: %v", err)
+	}
+	return s
 }

@@ -2,7 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -18,8 +17,10 @@ const scanCount = 256
 // every shard of a Ring — one node after the other, and reads each batch of
 // keys with one pipeline. fn is never called concurrently.
 //
-// Keys of the session shape that are not hashes (written by something else)
-// are skipped.
+// Keys of the session shape that do not hold a well-formed record (not a
+// hash, or a hash with a field missing or malformed: see Load) are skipped
+// without failing the iteration; Delete removes them, and Redis does when
+// they carry an expiry.
 func (s *Store) Iterate(ctx context.Context, fn func(key string, rec session.Record) bool) error {
 	nodes, err := call(ctx, s, s.nodes)
 	if err != nil {
@@ -67,7 +68,7 @@ func (s *Store) nodes(ctx context.Context) ([]redis.UniversalClient, error) {
 
 type scanBatch struct {
 	keys   []string // store keys
-	cmds   []*redis.SliceCmd
+	cmds   []*redis.MapStringStringCmd
 	cursor uint64
 }
 
@@ -85,11 +86,11 @@ func (s *Store) iterateNode(ctx context.Context, node redis.UniversalClient, fn 
 		now := s.now()
 		for i, key := range b.keys {
 			if b.cmds[i].Err() != nil {
-				continue // not a hash: not ours
+				continue // not a hash: not a record
 			}
-			rec, ok, err := decodeRecord(b.cmds[i].Val(), now)
+			rec, ok, err := decodeRecord(key, b.cmds[i].Val(), now)
 			if err != nil {
-				return false, fmt.Errorf("redisstore: iterate: record %s: %w", key, err)
+				continue // corrupt: skipped
 			}
 			if ok && !fn(key, rec) {
 				return false, nil
@@ -120,7 +121,7 @@ func (s *Store) scanBatch(ctx context.Context, node redis.UniversalClient, curso
 			continue
 		}
 		b.keys = append(b.keys, key)
-		b.cmds = append(b.cmds, pipe.HMGet(ctx, rk, recordFields...))
+		b.cmds = append(b.cmds, pipe.HGetAll(ctx, rk))
 	}
 	if len(b.keys) == 0 {
 		return b, nil
@@ -132,9 +133,9 @@ func (s *Store) scanBatch(ctx context.Context, node redis.UniversalClient, curso
 }
 
 // allWrongType reports whether every failed command failed with WRONGTYPE.
-func allWrongType(cmds []*redis.SliceCmd) bool {
+func allWrongType[C redis.Cmder](cmds []C) bool {
 	for _, c := range cmds {
-		if err := c.Err(); err != nil && !redis.HasErrorPrefix(err, "WRONGTYPE") {
+		if err := c.Err(); err != nil && !isWrongType(err) {
 			return false
 		}
 	}

@@ -14,11 +14,13 @@ import (
 // right after the prefix, an index key has "owner:".
 const ownerInfix = "owner:"
 
-// checkPrefix panics on a prefix that would break the key layout.
-func checkPrefix(prefix string) {
+// checkPrefix reports an error for a prefix that would break the key
+// layout.
+func checkPrefix(prefix string) error {
 	if strings.ContainsAny(prefix, "{}") {
-		panic(fmt.Sprintf("redisstore: Options.Prefix %q contains '{' or '}', which Redis Cluster reads as a hash tag", prefix))
+		return fmt.Errorf("redisstore: Options.Prefix %q contains '{' or '}', which Redis Cluster reads as a hash tag", prefix)
 	}
+	return nil
 }
 
 // validKey reports an error unless key can be stored.

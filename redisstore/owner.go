@@ -24,11 +24,15 @@ func (s *Store) indexTarget(now, expiry time.Time) string {
 
 // index adds key to owner's set and keeps the set alive until target. If
 // that fails, it tells the record so that the next Save or Touch retries.
-func (s *Store) index(ctx context.Context, key, owner, target string, now time.Time) error {
-	_, err := call(ctx, s, func(ctx context.Context) (any, error) {
-		return indexScript.Run(ctx, s.client, []string{s.ownerKey(owner)}, key, target, ms(now)).Result()
-	})
+// With wait (and Options.WaitReplicas), the update is followed by WAIT; an
+// update made on the primary but not acknowledged by enough replicas is an
+// error wrapping ErrNotReplicated, and needs no repair.
+func (s *Store) index(ctx context.Context, key, owner, target string, now time.Time, wait bool) error {
+	w, err := s.runScript(ctx, indexScript, s.ownerKey(owner), wait, key, target, ms(now))
 	if err == nil {
+		if err := w.wait.check(); err != nil {
+			return fail(ctx, fmt.Sprintf("owner index of %q updated on the primary", owner), err)
+		}
 		return nil
 	}
 	// Best effort: within the caller's deadline when time is left, else in
@@ -87,7 +91,7 @@ func (s *Store) OwnerKeys(ctx context.Context, owner string) ([]string, error) {
 	}
 	now := s.now()
 	for key, expiry := range back {
-		if err := s.index(ctx, key, owner, s.indexTarget(now, expiry), now); err != nil {
+		if err := s.index(ctx, key, owner, s.indexTarget(now, expiry), now, true); err != nil {
 			return nil, fmt.Errorf("redisstore: owner keys: %w", err)
 		}
 		live[key] = expiry
@@ -118,6 +122,9 @@ func (s *Store) checkOwned(ctx context.Context, owner string, keys []string) (ma
 			cmds[i] = pipe.HMGet(ctx, s.sessionKey(k), fieldOwner, fieldExpiry)
 		}
 		_, err := pipe.Exec(ctx)
+		if err != nil && allWrongType(cmds) {
+			err = nil // keys that are not hashes: not live records of owner
+		}
 		return cmds, err
 	})
 	if err != nil {

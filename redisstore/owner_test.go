@@ -52,7 +52,7 @@ func touchesOwnerSet(cmd redis.Cmder) bool {
 func TestIndexFailureIsRepaired(t *testing.T) {
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
 	ctx := shortCtx(t)
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
 	var failIndex atomic.Bool
 	injected := errors.New("injected failure")
 	c.AddHook(hookFunc(func(_ context.Context, cmd redis.Cmder) error {
@@ -92,8 +92,8 @@ func TestPruneRace(t *testing.T) {
 	ctx := shortCtx(t)
 	prefix := uniquePrefix(t, c)
 	other := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
-	s := redisstore.New(c, redisstore.Options{Prefix: prefix})
-	s2 := redisstore.New(other, redisstore.Options{Prefix: prefix})
+	s := newStore(t, c, redisstore.Options{Prefix: prefix})
+	s2 := newStore(t, other, redisstore.Options{Prefix: prefix})
 
 	alice, bob := "alice-"+randomHex(4), "bob-"+randomHex(4)
 	key := storetest.Key()

@@ -14,7 +14,7 @@ import (
 func TestPhalconPrefix(t *testing.T) {
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
 	ctx := shortCtx(t)
-	s := redisstore.New(c, redisstore.Options{Prefix: redisstore.PhalconPrefix})
+	s := newStore(t, c, redisstore.Options{Prefix: redisstore.PhalconPrefix})
 	id := "q" + randomHex(12) + "-" + randomHex(3) // PHP's alphabet [a-zA-Z0-9,-]
 	owner := "user-" + randomHex(6)
 	redisKey := "sess-reds-{" + id + "}"

@@ -24,7 +24,7 @@ func TestRoundTripsCluster(t *testing.T) {
 // sends (a pipeline counts as one).
 func testRoundTrips(t *testing.T, c redis.UniversalClient) {
 	ctx := shortCtx(t)
-	s := redisstore.New(c, redisstore.Options{Prefix: uniquePrefix(t, c)})
+	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
 	if err := s.LoadScripts(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func testRoundTrips(t *testing.T, c redis.UniversalClient) {
 	if err != nil || rec.Version != v {
 		t.Fatalf("Load: %+v, %v", rec, err)
 	}
-	expect("Load", "hmget")
+	expect("Load", "hgetall")
 
 	rec.Data = []byte("changed")
 	rec.Expiry = time.Now().Add(time.Hour)
@@ -121,7 +121,7 @@ func TestIndexExtension(t *testing.T) {
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
 	ctx := shortCtx(t)
 	prefix := uniquePrefix(t, c)
-	s := redisstore.New(c, redisstore.Options{Prefix: prefix, IndexSlack: time.Minute})
+	s := newStore(t, c, redisstore.Options{Prefix: prefix, IndexSlack: time.Minute})
 	owner := "user-" + randomHex(4)
 	setKey := prefix + "owner:{" + owner + "}"
 	key := storetest.Key()

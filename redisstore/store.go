@@ -20,6 +20,10 @@ type Store struct {
 	maxData int
 	slack   time.Duration
 	now     func() time.Time
+	// waitReplicas and waitTimeout configure the WAIT sent after every
+	// write (none when waitReplicas is 0).
+	waitReplicas int
+	waitTimeout  time.Duration
 	// guarded is set when the client does not bound network waits by the
 	// context (ContextTimeoutEnabled unset): calls then run in a goroutine
 	// so that the store can return at the context's deadline.
@@ -34,30 +38,51 @@ var (
 )
 
 // New returns a store using client, which may be a *redis.Client (single
-// server or Sentinel failover) or a *redis.ClusterClient. The store does
-// not own the client: closing it is the caller's business.
+// server or Sentinel failover), a *redis.ClusterClient or a *redis.Ring.
+// The store does not own the client: closing it is the caller's business.
 //
-// New panics if opts.Prefix contains '{' or '}'.
-func New(client redis.UniversalClient, opts Options) *Store {
+// New sends nothing to the server. It returns an error for a nil client and
+// for options out of range: a Prefix containing '{' or '}', a negative
+// MaxDataSize or one above RedisMaxDataSize, a negative IndexSlack,
+// WaitReplicas or WaitTimeout, WaitReplicas with a client other than a
+// *redis.Client or *redis.ClusterClient, or a WaitTimeout not below the
+// client's ReadTimeout.
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
 	s := &Store{
-		client:  client,
-		prefix:  opts.Prefix,
-		maxData: opts.MaxDataSize,
-		slack:   opts.IndexSlack,
-		now:     opts.Now,
-		guarded: !honoursContext(client),
+		client:       client,
+		prefix:       opts.Prefix,
+		maxData:      opts.MaxDataSize,
+		slack:        opts.IndexSlack,
+		now:          opts.Now,
+		waitReplicas: opts.WaitReplicas,
+		waitTimeout:  opts.WaitTimeout,
+		guarded:      !honoursContext(client),
 	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
-	checkPrefix(s.prefix)
-	if s.maxData <= 0 || s.maxData > RedisMaxDataSize {
+	if err := checkPrefix(s.prefix); err != nil {
+		return nil, err
+	}
+	switch {
+	case s.maxData < 0 || s.maxData > RedisMaxDataSize:
+		return nil, fmt.Errorf("redisstore: Options.MaxDataSize %d out of range [0, %d]", s.maxData, RedisMaxDataSize)
+	case s.maxData == 0:
 		s.maxData = RedisMaxDataSize
+	}
+	if s.slack < 0 {
+		return nil, fmt.Errorf("redisstore: Options.IndexSlack %v is negative", s.slack)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	return s
+	if err := s.checkWait(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Prefix returns the key prefix in use.
@@ -131,20 +156,25 @@ func ctxErr(ctx context.Context) error {
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
-// Load implements session.Store with one HMGET.
+// Load implements session.Store with one HGETALL. A key that holds
+// something other than a well-formed record (a hash with a field missing or
+// not a number, a string, a list) is an error wrapping session.ErrCorrupt.
 func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	if err := validKey(key); err != nil {
 		return session.Record{}, fmt.Errorf("redisstore: load: %w", err)
 	}
-	vals, err := call(ctx, s, func(ctx context.Context) ([]any, error) {
-		return s.client.HMGet(ctx, s.sessionKey(key), recordFields...).Result()
+	h, err := call(ctx, s, func(ctx context.Context) (map[string]string, error) {
+		return s.client.HGetAll(ctx, s.sessionKey(key)).Result()
 	})
+	if isWrongType(err) {
+		return session.Record{}, fmt.Errorf("redisstore: load: %w", corrupt(key, "not a hash (%v)", err))
+	}
 	if err != nil {
 		return session.Record{}, fail(ctx, "load", err)
 	}
-	rec, ok, err := decodeRecord(vals, s.now())
+	rec, ok, err := decodeRecord(key, h, s.now())
 	if err != nil {
-		return session.Record{}, fmt.Errorf("redisstore: load %s: %w", key, err)
+		return session.Record{}, fmt.Errorf("redisstore: load: %w", err)
 	}
 	if !ok {
 		return session.Record{}, fmt.Errorf("redisstore: load: %w", session.ErrNotFound)
@@ -158,8 +188,11 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 // an expiry beyond what the set was extended to), a second command updates
 // the set.
 //
-// If the record was written but the index could not be updated, Save
-// returns the new version together with an error.
+// If the record was written but the index could not be updated, or (with
+// Options.WaitReplicas) fewer replicas than asked acknowledged the write,
+// Save returns the new version together with an error. A key holding a
+// corrupt record is refused with an error wrapping session.ErrCorrupt and
+// left as it is (Delete removes it).
 func (s *Store) Save(ctx context.Context, key string, rec session.Record) (uint64, error) {
 	if err := validKey(key); err != nil {
 		return 0, fmt.Errorf("redisstore: save: %w", err)
@@ -176,46 +209,73 @@ func (s *Store) Save(ctx context.Context, key string, rec session.Record) (uint6
 		next = rand.Uint64N(1<<62) + 1
 	}
 	target := s.indexTarget(now, rec.Expiry)
-	res, err := call(ctx, s, func(ctx context.Context) ([]any, error) {
-		return saveScript.Run(ctx, s.client, []string{s.sessionKey(key)},
-			strconv.FormatUint(rec.Version, 10),
-			strconv.FormatUint(next, 10),
-			rec.Data,
-			rec.Owner,
-			ms(rec.Created),
-			ms(now),
-			ms(rec.Expiry),
-			target,
-		).Slice()
-	})
+	w, err := s.runScript(ctx, saveScript, s.sessionKey(key), true,
+		strconv.FormatUint(rec.Version, 10),
+		strconv.FormatUint(next, 10),
+		rec.Data,
+		rec.Owner,
+		ms(rec.Created),
+		ms(now),
+		ms(rec.Expiry),
+		target,
+	)
+	if isWrongType(err) {
+		return 0, fmt.Errorf("redisstore: save: %w", corrupt(key, "not a hash (%v)", err))
+	}
 	if err != nil {
 		return 0, fail(ctx, "save", err)
 	}
-	if len(res) != 2 {
-		return 0, fmt.Errorf("redisstore: save: unexpected script reply %v", res)
+	res, err := w.cmd.Slice()
+	if err != nil || len(res) != 2 {
+		return 0, fmt.Errorf("redisstore: save: unexpected script reply %v (%v)", res, err)
 	}
-	if ok, _ := res[0].(int64); ok == 0 {
+	switch status, _ := res[0].(int64); status {
+	case statusRefused:
 		return 0, fmt.Errorf("redisstore: save: stored version %v, expected %d: %w", res[1], rec.Version, session.ErrConflict)
+	case statusCorrupt:
+		return 0, fmt.Errorf("redisstore: save: %w", corrupt(key, "%v", res[1]))
 	}
+	// The record is written: its owner's index must follow even when the
+	// replicas lag, since the record now claims the index is up to date.
+	// (Not waiting for the index's replication then: the error says so.)
+	replErr := w.wait.check()
 	if push, _ := res[1].(int64); push == 1 {
-		if err := s.index(ctx, key, rec.Owner, target, now); err != nil {
+		if err := s.index(ctx, key, rec.Owner, target, now, replErr == nil); err != nil {
 			return next, fmt.Errorf("redisstore: save: record saved as version %d, but %w", next, err)
 		}
+	}
+	if replErr != nil {
+		return next, fail(ctx, "save", fmt.Errorf("record saved as version %d on the primary, but %w", next, replErr))
 	}
 	return next, nil
 }
 
-// Delete implements session.Store with one DEL. The key's entry in its
-// owner's index set is pruned by the next OwnerKeys.
+// Delete implements session.Store with one DEL (followed by WAIT with
+// Options.WaitReplicas). It removes whatever the key holds, corrupt records
+// included. The key's entry in its owner's index set is pruned by the next
+// OwnerKeys.
 func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := validKey(key); err != nil {
 		return fmt.Errorf("redisstore: delete: %w", err)
 	}
-	_, err := call(ctx, s, func(ctx context.Context) (int64, error) {
-		return s.client.Del(ctx, s.sessionKey(key)).Result()
+	redisKey := s.sessionKey(key)
+	w, err := call(ctx, s, func(ctx context.Context) (written[*redis.IntCmd], error) {
+		if s.waitReplicas == 0 {
+			cmd := s.client.Del(ctx, redisKey)
+			return written[*redis.IntCmd]{cmd: cmd}, cmd.Err()
+		}
+		return waited(ctx, s, redisKey, func(ctx context.Context, p redis.Pipeliner) *redis.IntCmd {
+			return p.Del(ctx, redisKey)
+		})
 	})
 	if err != nil {
 		return fail(ctx, "delete", err)
+	}
+	if w.cmd.Val() == 0 {
+		return nil // nothing was deleted: nothing to replicate
+	}
+	if err := w.wait.check(); err != nil {
+		return fail(ctx, "delete", fmt.Errorf("record deleted on the primary, but %w", err))
 	}
 	return nil
 }
@@ -223,30 +283,44 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // Touch implements session.Toucher: one script run moves the expiry of the
 // live record (a past expiry deletes it). Like Save, it extends the owner's
 // index set with a second command when the new expiry passes what the set
-// was extended to.
+// was extended to. A corrupt record is refused with an error wrapping
+// session.ErrCorrupt and left as it is.
 func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
 	if err := validKey(key); err != nil {
 		return fmt.Errorf("redisstore: touch: %w", err)
 	}
 	now := s.now()
 	target := s.indexTarget(now, expiry)
-	res, err := call(ctx, s, func(ctx context.Context) ([]any, error) {
-		return touchScript.Run(ctx, s.client, []string{s.sessionKey(key)}, ms(expiry), ms(now), target).Slice()
-	})
+	w, err := s.runScript(ctx, touchScript, s.sessionKey(key), true, ms(expiry), ms(now), target)
+	if isWrongType(err) {
+		return fmt.Errorf("redisstore: touch: %w", corrupt(key, "not a hash (%v)", err))
+	}
 	if err != nil {
 		return fail(ctx, "touch", err)
 	}
-	if len(res) == 0 {
-		return fmt.Errorf("redisstore: touch: unexpected script reply %v", res)
+	res, err := w.cmd.Slice()
+	if err != nil || len(res) == 0 {
+		return fmt.Errorf("redisstore: touch: unexpected script reply %v (%v)", res, err)
 	}
-	if ok, _ := res[0].(int64); ok == 0 {
+	switch status, _ := res[0].(int64); status {
+	case statusRefused:
 		return fmt.Errorf("redisstore: touch: %w", session.ErrNotFound)
+	case statusCorrupt:
+		var reason any
+		if len(res) > 1 {
+			reason = res[1]
+		}
+		return fmt.Errorf("redisstore: touch: %w", corrupt(key, "%v", reason))
 	}
+	replErr := w.wait.check()
 	if len(res) == 2 {
 		owner, _ := res[1].(string)
-		if err := s.index(ctx, key, owner, target, now); err != nil {
+		if err := s.index(ctx, key, owner, target, now, replErr == nil); err != nil {
 			return fmt.Errorf("redisstore: touch: record touched, but %w", err)
 		}
+	}
+	if replErr != nil {
+		return fail(ctx, "touch", fmt.Errorf("record touched on the primary, but %w", replErr))
 	}
 	return nil
 }
