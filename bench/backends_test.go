@@ -279,7 +279,10 @@ func setupMongo(tb testing.TB) *backend {
 		_ = skColl.Drop(context.Background())
 		_ = scsColl.Drop(context.Background())
 	})
-	ms := mongostore.New(skColl, mongostore.Options{})
+	ms, err := mongostore.New(skColl, mongostore.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	if err := ms.EnsureIndexes(ctxFor(tb)); err != nil {
 		tb.Fatal(err)
 	}
@@ -340,7 +343,10 @@ func setupRedis(tb testing.TB) *backend {
 			}
 		}
 	})
-	rs := redisstore.New(client, redisstore.Options{Prefix: skPrefix})
+	rs, err := redisstore.New(client, redisstore.Options{Prefix: skPrefix})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	sk := sessionkitLib(rs)
 	dial := countingDial(c)
 	pool := &redigo.Pool{MaxIdle: 64, IdleTimeout: 4 * time.Minute, DialContext: func(ctx context.Context) (redigo.Conn, error) {

@@ -320,8 +320,13 @@ func setupRedis(t *testing.T, addr string) opener {
 	redisCleanup(t, func() redis.UniversalClient { return newClient() }, prefix)
 	return func(t *testing.T) *conn {
 		rc := newClient()
+		s, err := redisstore.New(rc, redisstore.Options{Prefix: prefix})
+		if err != nil {
+			rc.Close()
+			t.Fatalf("redisstore.New: %v", err)
+		}
 		c := &conn{
-			store: redisstore.New(rc, redisstore.Options{Prefix: prefix}),
+			store: s,
 			close: sync.OnceFunc(func() { rc.Close() }),
 		}
 		c.beforeStop = func(t *testing.T) func() { return redisPersist(t, addr) }
@@ -384,8 +389,13 @@ func setupRedisCluster(t *testing.T, addrs string) opener {
 	redisCleanup(t, func() redis.UniversalClient { return newClient() }, prefix)
 	return func(t *testing.T) *conn {
 		rc := newClient()
+		s, err := redisstore.New(rc, redisstore.Options{Prefix: prefix})
+		if err != nil {
+			rc.Close()
+			t.Fatalf("redisstore.New: %v", err)
+		}
 		c := &conn{
-			store: redisstore.New(rc, redisstore.Options{Prefix: prefix}),
+			store: s,
 			close: sync.OnceFunc(func() { rc.Close() }),
 		}
 		t.Cleanup(c.close)
@@ -430,15 +440,26 @@ func setupMongo(t *testing.T, uri string) opener {
 		if v := info.FerretDBVersion; v == "unknown" || strings.HasPrefix(v, "v1.") {
 			weak = fmt.Sprintf("the server is FerretDB %s, whose conditional updates are not atomic (see mongostore's README)", v)
 		}
-		return mongostore.New(mc.Database(dbName).Collection("sessions"), mongostore.Options{}).EnsureIndexes(ctx)
+		s, err := mongostore.New(mc.Database(dbName).Collection("sessions"), mongostore.Options{})
+		if err != nil {
+			return err
+		}
+		return s.EnsureIndexes(ctx)
 	})
 	if err != nil {
 		t.Fatalf("mongo setup: %v", err)
 	}
 	return func(t *testing.T) *conn {
 		mc := connect(t)
+		s, err := mongostore.New(mc.Database(dbName).Collection("sessions"), mongostore.Options{})
+		if err != nil {
+			ctx, cancel := ctxTimeout(10 * time.Second)
+			defer cancel()
+			_ = mc.Disconnect(ctx)
+			t.Fatalf("mongostore.New: %v", err)
+		}
 		c := &conn{
-			store: mongostore.New(mc.Database(dbName).Collection("sessions"), mongostore.Options{}),
+			store: s,
 			close: sync.OnceFunc(func() {
 				ctx, cancel := ctxTimeout(10 * time.Second)
 				defer cancel()

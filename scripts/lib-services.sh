@@ -16,6 +16,9 @@
 #   .services/postgres/            data/, postgres.log   (owned by user postgres)
 #   .services/redis/               single (6379), replica (6380), sentinel (26379)
 #   .services/redis/cluster/       nodes 7000-7002 with nodes-700X.conf
+#   .services/redis/replicated/    nodes 7100-7105 (3 masters + 3 replicas)
+#   .services/galera/nodeN/        Galera node N (1-3): my.cnf, data/, mariadbd.log
+#                                  (owned by user mysql; sockets in run/galeraN/)
 #   .services/memcached/           memcached.pid
 #   .services/mongo/               data/ (SQLite files), mongotest.log, mongotest.pid
 #
@@ -46,6 +49,9 @@ REDIS_REPLICA_PORT=6380
 REDIS_SENTINEL_PORT=26379
 REDIS_SENTINEL_MASTER=mymaster
 REDIS_CLUSTER_PORTS=(7000 7001 7002)
+REDIS_REPLICATED_PORTS=(7100 7101 7102 7103 7104 7105)
+GALERA_NODES=(1 2 3) # node N: SQL 331N, gcomm 457N, IST 458N, SST (rsync) 459N
+GALERA_PROVIDER=/usr/lib/galera/libgalera_smm.so
 MEMCACHED_PORT=11211
 MONGO_PORT=27017
 
@@ -189,6 +195,26 @@ sk_kill_pidfile() {
 	sk_log "$name: stopped"
 }
 
+# sk_kill9_pidfile NAME PIDFILE PORT: SIGKILL the pid in PIDFILE (a crash:
+# no shutdown work) and wait for PORT to close.
+sk_kill9_pidfile() {
+	local name=$1 pidfile=$2 port=$3 pid
+	if ! sk_pid_alive "$pidfile"; then
+		sk_port_open "$port" && sk_die "$name: port $port is open but $pidfile names no live process (not started by these scripts?)"
+		sk_log "$name: not running"
+		return 0
+	fi
+	pid=$(<"$pidfile")
+	kill -KILL "$pid"
+	local deadline=$((SECONDS + SK_WAIT))
+	while kill -0 "$pid" 2>/dev/null; do
+		((SECONDS < deadline)) || sk_die "$name: pid $pid still alive ${SK_WAIT}s after SIGKILL"
+		sleep 0.05
+	done
+	sk_wait_port_closed "$name" "$port"
+	sk_log "$name: killed (SIGKILL)"
+}
+
 # --------------------------------------------------------------------------
 # packages
 
@@ -214,6 +240,8 @@ sk_install_missing() {
 		optional+=(php-mongodb)
 	fi
 	[[ -x /usr/bin/chromium ]] || want+=(chromium)
+	[[ -f $GALERA_PROVIDER ]] || want+=(galera-4)
+	command -v rsync >/dev/null || want+=(rsync)
 
 	# php-mongodb is optional: only ask apt when something else is missing
 	# too or when we have never looked (marker), so a re-run stays apt-free.
@@ -668,6 +696,365 @@ ensure_memcached() {
 }
 
 stop_memcached() { sk_kill_pidfile memcached "$MC_PID" "$MEMCACHED_PORT"; }
+
+# --------------------------------------------------------------------------
+# MariaDB Galera: a 3-node cluster on loopback (nodes 1-3, SQL ports 3311-3313).
+# The nodes run as user mysql: SST by rsync fails as root (the joiner's rsync
+# daemon drops to "nobody"). Node 1 bootstraps a new cluster when no node is
+# up; a node started while another is up joins it (IST, or SST when its data
+# is too old or missing).
+
+galera_port() { printf '%s' "$((3310 + $1))"; }
+
+# galera_paths: the mysql user must reach the data dirs; under the repo when
+# every parent directory is searchable by it, else in mysql's home.
+galera_paths() {
+	[[ -n ${GA_DIR:-} ]] && return 0
+	GA_DIR=$SK_DIR/galera
+	if id mysql >/dev/null 2>&1; then
+		mkdir -p "$SK_DIR"
+		if ! (cd / && runuser -u mysql -- test -x "$SK_DIR"); then
+			local home
+			home=$(getent passwd mysql | cut -d: -f6)
+			GA_DIR=${home:-/var/lib/mysql}/sessionkit-galera-$SK_HASH
+		fi
+	fi
+}
+
+galera_node_dir() { printf '%s/node%s' "$GA_DIR" "$1"; }
+galera_sock() { printf '%s/galera%s/mysqld.sock' "$SK_RUN" "$1"; }
+galera_pidfile() { printf '%s/mariadbd.pid' "$(galera_node_dir "$1")"; }
+galera_log() { printf '%s/mariadbd.log' "$(galera_node_dir "$1")"; }
+
+# sk_galera_sock N ARGS...: client on node N's unix socket, as OS user root.
+sk_galera_sock() {
+	local n=$1
+	shift
+	mariadb --no-defaults --protocol=socket --socket="$(galera_sock "$n")" -uroot --connect-timeout=3 "$@"
+}
+sk_galera_tcp() {
+	local n=$1
+	shift
+	mariadb --no-defaults --protocol=tcp -h127.0.0.1 -P"$(galera_port "$n")" -uroot --connect-timeout=3 "$@"
+}
+
+# galera_status N VAR: the wsrep status variable VAR of node N.
+galera_status() {
+	sk_galera_sock "$1" -N -B -e "SHOW STATUS LIKE '$2'" 2>/dev/null | cut -f2
+}
+
+galera_alive() {
+	galera_paths
+	sk_pid_alive "$(galera_pidfile "$1")"
+}
+
+# check_galera_node N: node N is ours, Synced, and takes root logins over
+# TCP on the sessionkit database.
+check_galera_node() {
+	galera_alive "$1" || return 1
+	[[ $(galera_status "$1" wsrep_local_state_comment) == Synced ]] || return 1
+	sk_galera_tcp "$1" -N -e 'select 1' sessionkit >/dev/null
+}
+
+# check_galera: all nodes Synced in one cluster of all of them.
+check_galera() {
+	local n
+	for n in "${GALERA_NODES[@]}"; do
+		check_galera_node "$n" || return 1
+		[[ $(galera_status "$n" wsrep_cluster_size) == "${#GALERA_NODES[@]}" ]] || return 1
+	done
+}
+
+galera_config() {
+	local n=$1 dir sockdir
+	galera_paths
+	dir=$(galera_node_dir "$n")
+	sockdir=$(dirname "$(galera_sock "$n")")
+	mkdir -p "$dir/data" "$sockdir"
+	local addrs="" m
+	for m in "${GALERA_NODES[@]}"; do
+		addrs+="${addrs:+,}127.0.0.1:$((4570 + m))"
+	done
+	sk_write_if_changed "$dir/my.cnf" <<-EOC
+		# generated by scripts/lib-services.sh
+		[mysqld]
+		user = mysql
+		datadir = $dir/data
+		socket = $(galera_sock "$n")
+		pid-file = $(galera_pidfile "$n")
+		log-error = $(galera_log "$n")
+		port = $(galera_port "$n")
+		bind-address = 127.0.0.1
+		skip-name-resolve
+		character-set-server = utf8mb4
+		collation-server = utf8mb4_general_ci
+		innodb_buffer_pool_size = 64M
+		innodb_flush_log_at_trx_commit = 2
+		innodb_autoinc_lock_mode = 2
+		binlog_format = ROW
+		default_storage_engine = InnoDB
+		max_connections = 300
+		wsrep_on = ON
+		wsrep_provider = $GALERA_PROVIDER
+		wsrep_cluster_name = sessionkit
+		wsrep_cluster_address = gcomm://$addrs
+		wsrep_node_name = node$n
+		wsrep_node_address = 127.0.0.1:$((4570 + n))
+		wsrep_provider_options = "gmcast.listen_addr=tcp://127.0.0.1:$((4570 + n));ist.recv_addr=127.0.0.1:$((4580 + n));gcache.size=64M"
+		wsrep_sst_receive_address = 127.0.0.1:$((4590 + n))
+		wsrep_sst_method = rsync
+	EOC
+	chown mysql:mysql "$dir" "$dir/data" "$sockdir"
+	touch "$(galera_log "$n")" && chown mysql:mysql "$(galera_log "$n")"
+}
+
+# galera_wait_synced N PID: wait until node N is Synced; fail at once if
+# its process PID exits.
+galera_wait_synced() {
+	local n=$1 pid=$2 log
+	log=$(galera_log "$n")
+	local limit=$((SK_WAIT > 180 ? SK_WAIT : 180)) # an SST takes a while on a busy machine
+	local deadline=$((SECONDS + limit))
+	until [[ $(galera_status "$n" wsrep_local_state_comment) == Synced ]]; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			sk_log "---- last lines of $log ----"
+			tail -n 30 "$log" >&2 || true
+			sk_die "galera-$n: mariadbd exited during start; see $log"
+		fi
+		if ((SECONDS >= deadline)); then
+			sk_log "---- last lines of $log ----"
+			tail -n 30 "$log" >&2 || true
+			sk_die "galera-$n: not Synced within ${limit}s; see $log"
+		fi
+		sleep 0.25
+	done
+}
+
+# galera_bootstrap_node: the node to bootstrap a new cluster from when none
+# is up: the one whose grastate.dat says it is safe to (the last one to
+# leave), else node 1, marked safe (this is test data: a node that left
+# earlier catches up by SST).
+galera_bootstrap_node() {
+	local n gs
+	for n in "${GALERA_NODES[@]}"; do
+		gs=$(galera_node_dir "$n")/data/grastate.dat
+		if [[ -f $gs ]] && grep -q '^safe_to_bootstrap: *1' "$gs"; then
+			printf '%s' "$n"
+			return 0
+		fi
+	done
+	n=${GALERA_NODES[0]}
+	gs=$(galera_node_dir "$n")/data/grastate.dat
+	[[ -f $gs ]] && sed -i 's/^safe_to_bootstrap:.*/safe_to_bootstrap: 1/' "$gs"
+	printf '%s' "$n"
+}
+
+# start_galera_node N [bootstrap]: start node N (a new cluster with
+# "bootstrap", else joining the running nodes) and wait until it is Synced.
+start_galera_node() {
+	local n=$1 bootstrap=${2:-} dir port
+	galera_config "$n"
+	dir=$(galera_node_dir "$n")
+	port=$(galera_port "$n")
+	if galera_alive "$n"; then
+		sk_log "galera-$n: already running"
+		return 0
+	fi
+	sk_port_open "$port" && sk_die "galera-$n: port $port is taken by a process these scripts did not start"
+	if [[ -n $bootstrap && ! -d $dir/data/mysql ]]; then
+		sk_log "galera-$n: initialising $dir/data"
+		rm -rf "$dir/data"
+		mkdir -p "$dir/data"
+		chown mysql:mysql "$dir/data"
+		if ! sk_run "$dir/install-db.log" mariadb-install-db --defaults-file="$dir/my.cnf" --user=mysql \
+			--datadir="$dir/data" --auth-root-authentication-method=normal --skip-test-db --skip-name-resolve; then
+			tail -n 30 "$dir/install-db.log" >&2
+			sk_die "galera-$n: mariadb-install-db failed; see $dir/install-db.log"
+		fi
+	fi
+	sk_log "galera-$n: starting on 127.0.0.1:$port${bootstrap:+ (new cluster)}"
+	sk_spawn "$(galera_log "$n")" mariadbd --defaults-file="$dir/my.cnf" ${bootstrap:+--wsrep-new-cluster}
+	local pid=$!
+	galera_wait_synced "$n" "$pid"
+	# The pid file is written once the server is ready; keep the one we know.
+	[[ -s $(galera_pidfile "$n") ]] || printf '%s\n' "$pid" >"$(galera_pidfile "$n")"
+	sk_wait "galera-$n" "$(galera_log "$n")" sk_port_open "$port"
+}
+
+# galera_setup N: root may log in over TCP without a password and the
+# sessionkit database exists (replicated to every node). Runs on node N.
+galera_setup() {
+	sk_galera_tcp "$1" -N -e 'select 1' sessionkit >/dev/null 2>&1 && return 0
+	sk_galera_sock "$1" <<-'EOSQL'
+		CREATE USER IF NOT EXISTS 'root'@'localhost';
+		CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
+		ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('') OR unix_socket;
+		ALTER USER 'root'@'127.0.0.1' IDENTIFIED VIA mysql_native_password USING PASSWORD('');
+		GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION;
+		GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
+		FLUSH PRIVILEGES;
+		CREATE DATABASE IF NOT EXISTS sessionkit CHARACTER SET utf8mb4;
+	EOSQL
+}
+
+# ensure_galera: every node up and Synced in one cluster (no-op when so).
+ensure_galera() {
+	galera_paths
+	if check_galera 2>/dev/null; then
+		sk_log "galera: up (already running)"
+		return 0
+	fi
+	id mysql >/dev/null 2>&1 || sk_die "galera: no OS user 'mysql' (package mariadb-server missing?)"
+	[[ -f $GALERA_PROVIDER ]] || sk_die "galera: $GALERA_PROVIDER missing (package galera-4)"
+	local n up=
+	for n in "${GALERA_NODES[@]}"; do
+		galera_alive "$n" && up=$n
+	done
+	if [[ -z $up ]]; then
+		up=$(galera_bootstrap_node)
+		start_galera_node "$up" bootstrap
+	fi
+	galera_setup "$up"
+	# The joiners start together: the second waits for a free donor.
+	local -a pids=()
+	for n in "${GALERA_NODES[@]}"; do
+		galera_alive "$n" && continue
+		start_galera_node "$n" &
+		pids+=($!)
+	done
+	local p rc=0
+	for p in "${pids[@]}"; do
+		wait "$p" || rc=1
+	done
+	((rc == 0)) || sk_die "galera: a node failed to join"
+	sk_wait galera "$(galera_log "$up")" check_galera
+}
+
+# start_galera_one N: start node N alone: it joins the running nodes, or
+# bootstraps a new cluster when none is up.
+start_galera_one() {
+	galera_paths
+	local m up=
+	for m in "${GALERA_NODES[@]}"; do
+		[[ $m != "$1" ]] && galera_alive "$m" && up=$m
+	done
+	if [[ -z $up ]]; then
+		start_galera_node "$1" bootstrap
+		galera_setup "$1"
+	else
+		start_galera_node "$1"
+	fi
+	sk_wait "galera-$1" "$(galera_log "$1")" check_galera_node "$1"
+}
+
+# stop_galera_node N: leave the cluster cleanly (SIGTERM) and wait.
+stop_galera_node() {
+	galera_paths
+	sk_kill_pidfile "galera-$1" "$(galera_pidfile "$1")" "$(galera_port "$1")"
+}
+
+# kill_galera_node N: SIGKILL node N (a crash) and wait for its port to close.
+kill_galera_node() {
+	galera_paths
+	sk_kill9_pidfile "galera-$1" "$(galera_pidfile "$1")" "$(galera_port "$1")"
+}
+
+# stop_galera: every node, the last one left is the one to bootstrap from.
+stop_galera() {
+	local i
+	for ((i = ${#GALERA_NODES[@]} - 1; i >= 0; i--)); do
+		stop_galera_node "${GALERA_NODES[i]}"
+	done
+}
+
+# --------------------------------------------------------------------------
+# Redis Cluster with replicas: 6 nodes on 7100-7105, 3 masters and one replica
+# each, separate from the 3-master cluster on 7000-7002. Short node timeout
+# (2 s) so a killed master is replaced in about 3-4 s.
+
+RR_DIR=$R_DIR/replicated
+
+# check_redis_replicated_node PORT: the node is in a healthy cluster; a
+# replica's link to its master is up.
+check_redis_replicated_node() {
+	local info
+	info=$(sk_redis_cli -p "$1" cluster info 2>/dev/null | tr -d '\r') || return 1
+	grep -qx 'cluster_state:ok' <<<"$info" || return 1
+	grep -qx "cluster_known_nodes:${#REDIS_REPLICATED_PORTS[@]}" <<<"$info" || return 1
+	info=$(sk_redis_cli -p "$1" info replication 2>/dev/null | tr -d '\r') || return 1
+	if grep -qx 'role:slave' <<<"$info"; then
+		grep -qx 'master_link_status:up' <<<"$info" || return 1
+	fi
+}
+
+# check_redis_replicated: every node healthy, every master has a replica.
+check_redis_replicated() {
+	local p masters=0 info
+	for p in "${REDIS_REPLICATED_PORTS[@]}"; do
+		check_redis_replicated_node "$p" || return 1
+		info=$(sk_redis_cli -p "$p" info replication 2>/dev/null | tr -d '\r')
+		if grep -qx 'role:master' <<<"$info"; then
+			masters=$((masters + 1))
+			grep -q '^connected_slaves:[1-9]' <<<"$info" || return 1
+		fi
+	done
+	((masters == ${#REDIS_REPLICATED_PORTS[@]} / 2))
+}
+
+start_redis_replicated_node() {
+	local p=$1
+	if sk_port_open "$p"; then
+		check_redis_port "$p" || sk_die "redis-replicated-$p: port $p is taken by something that does not answer PING"
+		return 0
+	fi
+	redis_start_instance "redis-replicated-$p" "$p" "$RR_DIR" \
+		--cluster-enabled yes --cluster-config-file "$RR_DIR/nodes-$p.conf" --cluster-node-timeout 2000 \
+		--repl-diskless-sync yes --repl-diskless-sync-delay 0
+}
+
+# start_redis_replicated_one PORT: start one node and wait until it is back
+# in the cluster (a former master comes back as a replica of its successor).
+start_redis_replicated_one() {
+	start_redis_replicated_node "$1"
+	sk_wait "redis-replicated-$1" "$RR_DIR/redis-$1.log" check_redis_replicated_node "$1"
+}
+
+ensure_redis_replicated() {
+	if check_redis_replicated 2>/dev/null; then
+		sk_log "redis-replicated: up (already running)"
+		return 0
+	fi
+	mkdir -p "$RR_DIR"
+	local p
+	for p in "${REDIS_REPLICATED_PORTS[@]}"; do
+		start_redis_replicated_node "$p"
+	done
+	local assigned
+	assigned=$(sk_redis_cli -p "${REDIS_REPLICATED_PORTS[0]}" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')
+	if [[ $assigned != 16384 ]]; then
+		sk_log "redis-replicated: creating cluster (3 masters, 1 replica each)"
+		local -a addrs=()
+		for p in "${REDIS_REPLICATED_PORTS[@]}"; do
+			sk_redis_cli -p "$p" flushall >/dev/null 2>&1 || true
+			sk_redis_cli -p "$p" cluster reset hard >/dev/null 2>&1 || true
+			addrs+=("127.0.0.1:$p")
+		done
+		sk_run "$RR_DIR/create.log" redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes ||
+			{ tail -n 20 "$RR_DIR/create.log" >&2; sk_die "redis-replicated: redis-cli --cluster create failed; see $RR_DIR/create.log"; }
+	fi
+	sk_wait redis-replicated "$RR_DIR/redis-${REDIS_REPLICATED_PORTS[0]}.log" check_redis_replicated
+	sk_log "redis-replicated: up (${#REDIS_REPLICATED_PORTS[@]} nodes, replicas linked)"
+}
+
+stop_redis_replicated_one() { redis_stop_instance "redis-replicated-$1" "$1"; }
+kill_redis_replicated_one() { sk_kill9_pidfile "redis-replicated-$1" "$RR_DIR/redis-$1.pid" "$1"; }
+
+stop_redis_replicated() {
+	local p
+	for p in "${REDIS_REPLICATED_PORTS[@]}"; do
+		stop_redis_replicated_one "$p"
+	done
+}
 
 # --------------------------------------------------------------------------
 # MongoDB wire protocol: FerretDB (SQLite backend) via internal/mongotest.

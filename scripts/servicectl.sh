@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # servicectl.sh — stop, start or check ONE test server, for fault tests.
 #
-# Usage: scripts/servicectl.sh stop|start|restart|status SERVICE
+# Usage: scripts/servicectl.sh stop|start|restart|status|kill SERVICE
 #
 #   SERVICE: mariadb (alias mysql) | postgres | redis | redis-replica |
-#            redis-sentinel | redis-cluster | memcached | mongo
+#            redis-sentinel | redis-cluster | memcached | mongo |
+#            galera (the 3-node cluster) | galera-1 | galera-2 | galera-3 |
+#            redis-replicated (the 6-node cluster with replicas) |
+#            redis-replicated-PORT (one of its nodes, PORT 7100-7105)
+#
+# One cluster node: `stop` makes it leave cleanly (Galera: SIGTERM; Redis:
+# SHUTDOWN NOSAVE), `kill` sends SIGKILL (a crash; only for one node), and
+# `start` returns when it is back in its cluster: a Galera node Synced (it
+# joins the others, or bootstraps a new cluster when none is up), a Redis
+# node with cluster_state:ok and, when it came back as a replica (a killed
+# master does, its replica having been promoted), its master link up.
 #
 # The server keeps its data dir and port (same settings as scripts/services.sh,
 # which must have run once: this script installs and builds nothing). `start`
@@ -22,13 +32,28 @@ exec 3>&1 1>&2
 source "$(dirname "${BASH_SOURCE[0]}")/lib-services.sh"
 
 usage() {
-	sk_log "usage: $0 stop|start|restart|status mariadb|postgres|redis|redis-replica|redis-sentinel|redis-cluster|memcached|mongo"
+	sk_log "usage: $0 stop|start|restart|status|kill mariadb|postgres|redis|redis-replica|redis-sentinel|redis-cluster|memcached|mongo|galera|galera-N|redis-replicated|redis-replicated-PORT"
 	exit 2
 }
 (($# == 2)) || usage
 action=$1
 svc=$2
 [[ $svc == mysql ]] && svc=mariadb
+
+# one node of a cluster: galera-N, redis-replicated-PORT
+node=
+case $svc in
+galera-*)
+	node=${svc#galera-}
+	[[ " ${GALERA_NODES[*]} " == *" $node "* ]] || usage
+	svc=galera-node
+	;;
+redis-replicated-*)
+	node=${svc#redis-replicated-}
+	[[ " ${REDIS_REPLICATED_PORTS[*]} " == *" $node "* ]] || usage
+	svc=redis-replicated-node
+	;;
+esac
 
 # status: does it answer? (no lock needed)
 case $svc in
@@ -40,6 +65,10 @@ redis-sentinel) status() { check_redis_sentinel; } ;;
 redis-cluster) status() { check_redis_cluster; } ;;
 memcached) status() { check_memcached; } ;;
 mongo) status() { check_mongo; } ;;
+galera) status() { check_galera; } ;;
+galera-node) status() { check_galera_node "$node"; } ;;
+redis-replicated) status() { check_redis_replicated; } ;;
+redis-replicated-node) status() { check_redis_replicated_node "$node"; } ;;
 *) usage ;;
 esac
 
@@ -55,6 +84,18 @@ do_stop() {
 	redis-cluster) stop_redis_cluster ;;
 	memcached) stop_memcached ;;
 	mongo) stop_mongo ;;
+	galera) stop_galera ;;
+	galera-node) stop_galera_node "$node" ;;
+	redis-replicated) stop_redis_replicated ;;
+	redis-replicated-node) stop_redis_replicated_one "$node" ;;
+	esac
+}
+
+do_kill() {
+	case $svc in
+	galera-node) kill_galera_node "$node" ;;
+	redis-replicated-node) kill_redis_replicated_one "$node" ;;
+	*) sk_die "kill: only one cluster node (galera-N, redis-replicated-PORT)" ;;
 	esac
 }
 
@@ -67,15 +108,19 @@ do_start() {
 	redis-cluster) ensure_redis_cluster ;;
 	memcached) ensure_memcached ;;
 	mongo) ensure_mongo ;;
+	galera) ensure_galera ;;
+	galera-node) start_galera_one "$node" ;;
+	redis-replicated) ensure_redis_replicated ;;
+	redis-replicated-node) start_redis_replicated_one "$node" ;;
 	esac
 }
 
 case $action in
 status)
 	if status >/dev/null 2>&1; then
-		sk_log "$svc: up"
+		sk_log "$2: up"
 	else
-		sk_log "$svc: down"
+		sk_log "$2: down"
 		exit 1
 	fi
 	;;
@@ -86,6 +131,10 @@ stop)
 start)
 	sk_lock
 	do_start
+	;;
+kill)
+	sk_lock
+	do_kill
 	;;
 restart)
 	sk_lock

@@ -13,14 +13,18 @@
 # What it does, each step a no-op when already done (so a second run while the
 # servers are up is quick and changes nothing):
 #   1. one `apt-get update` + one `apt-get install` of whatever is missing of
-#      mariadb-server, postgresql, redis-server, memcached, php-cli, php-mysql,
-#      php-sqlite3, php-mongodb (if apt has it) and chromium;
+#      mariadb-server, galera-4, rsync, postgresql, redis-server, memcached,
+#      php-cli, php-mysql, php-sqlite3, php-mongodb (if apt has it) and
+#      chromium;
 #   2. builds internal/mongotest (FerretDB embedded, SQLite backend) through the
 #      Go module proxy, in the background while apt runs;
 #   3. starts, unless their port already answers: MariaDB :3306, PostgreSQL
 #      :5432, Redis :6379 (+ replica :6380 and Sentinel :26379 for master
 #      "mymaster"), a 3-node Redis Cluster :7000-7002, memcached :11211 and
 #      FerretDB :27017; waits (at most 60 s each) until each one answers;
+#      in the background meanwhile, two clusters: MariaDB Galera (3 nodes,
+#      :3311-3313, run as user mysql) and a Redis Cluster with replicas (3
+#      masters + 3 replicas, :7100-7105); it prints how long each took;
 #   4. prints the settings. Exits non-zero with a message if anything fails.
 #
 # Stopping/starting one server for fault tests: scripts/servicectl.sh.
@@ -49,6 +53,20 @@ fi
 
 sk_install_missing
 
+# The two clusters start in the background, in parallel with each other and
+# with the single servers below: their start is mostly waiting (SST, cluster
+# creation, replica links).
+cluster_start() {
+	local name=$1 t=$SECONDS
+	shift
+	"$@"
+	sk_log "$name: ready, took $((SECONDS - t))s"
+}
+cluster_start galera ensure_galera &
+galera_job=$!
+cluster_start redis-replicated ensure_redis_replicated &
+redis_replicated_job=$!
+
 ensure_mariadb
 ensure_postgres
 ensure_redis
@@ -68,6 +86,9 @@ if [[ -n $build_pid ]]; then
 	fi
 fi
 ensure_mongo
+
+wait "$galera_job" || sk_die "galera: the cluster did not start (see above)"
+wait "$redis_replicated_job" || sk_die "redis-replicated: the cluster did not start (see above)"
 
 # PHP (the PHP codec's oracle) and Chromium (browser tests): installed above.
 PHP=/usr/bin/php
@@ -92,6 +113,11 @@ emit() {
 	printf "export %s='%s'\n" "$1" "$v" >&3
 }
 cluster_addrs=$(printf '127.0.0.1:%s,' "${REDIS_CLUSTER_PORTS[@]}")
+replicated_addrs=$(printf '127.0.0.1:%s,' "${REDIS_REPLICATED_PORTS[@]}")
+galera_dsns=
+for n in "${GALERA_NODES[@]}"; do
+	galera_dsns+="${galera_dsns:+,}root@tcp(127.0.0.1:$(galera_port "$n"))/sessionkit?parseTime=true"
+done
 
 emit SESSION_TEST_SERVICES_DIR "$SK_DIR"
 emit SESSION_TEST_SERVICECTL "$SK_REPO/scripts/servicectl.sh"
@@ -99,6 +125,8 @@ emit SESSION_TEST_MYSQL_DSN "root@tcp(127.0.0.1:$MYSQL_PORT)/sessionkit?parseTim
 emit SESSION_TEST_POSTGRES_DSN "postgres://postgres@127.0.0.1:$PG_PORT/sessionkit?sslmode=disable"
 emit SESSION_TEST_REDIS_ADDR "127.0.0.1:$REDIS_PORT"
 emit SESSION_TEST_REDIS_CLUSTER_ADDRS "${cluster_addrs%,}"
+emit SESSION_TEST_REDIS_REPLICATED_ADDRS "${replicated_addrs%,}"
+emit SESSION_TEST_GALERA_DSNS "$galera_dsns"
 emit SESSION_TEST_REDIS_SENTINEL_ADDRS "127.0.0.1:$REDIS_SENTINEL_PORT"
 emit SESSION_TEST_REDIS_SENTINEL_MASTER "$REDIS_SENTINEL_MASTER"
 emit SESSION_TEST_MEMCACHED_ADDR "127.0.0.1:$MEMCACHED_PORT"
