@@ -16,7 +16,8 @@ import (
 type Manager struct {
 	// Store keeps the session records.
 	Store Store
-	// Codec encodes session values (default GobCodec).
+	// Codec encodes session values (default BinaryCodec, which also reads
+	// records written by GobCodec, the default of earlier versions).
 	Codec Codec
 	// IdleTimeout ends a session that has not been used for this long
 	// (default 30 minutes; a negative value disables the idle timeout, so
@@ -88,7 +89,7 @@ type Manager struct {
 func New(store Store) *Manager {
 	return &Manager{
 		Store:       store,
-		Codec:       GobCodec{},
+		Codec:       BinaryCodec{},
 		IdleTimeout: 30 * time.Minute,
 		Lifetime:    24 * time.Hour,
 		RenewGrace:  30 * time.Second,
@@ -113,7 +114,7 @@ func (m *Manager) init() error {
 			return
 		}
 		if m.Codec == nil {
-			m.Codec = GobCodec{}
+			m.Codec = BinaryCodec{}
 		}
 		if m.Lifetime <= 0 {
 			m.Lifetime = 24 * time.Hour
