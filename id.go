@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 )
 
 // Alphabets for session IDs.
@@ -61,24 +62,27 @@ func newIDPolicy(alphabet string, length, minLen int) (*idPolicy, error) {
 }
 
 // generate returns a new random ID, drawing characters uniformly from the
-// alphabet with crypto/rand (rejection sampling: no modulo bias).
+// alphabet with crypto/rand (rejection sampling: no modulo bias). It makes
+// one allocation: the ID's bytes, which nothing changes afterwards.
 func (p *idPolicy) generate() string {
 	n := len(p.alphabet)
 	limit := 256 - 256%n
-	out := make([]byte, 0, p.length)
-	buf := make([]byte, p.length+p.length/4+8)
-	for len(out) < p.length {
-		_, _ = rand.Read(buf) // crypto/rand.Read never fails (Go 1.24+).
-		for _, b := range buf {
-			if int(b) < limit {
-				out = append(out, p.alphabet[int(b)%n])
-				if len(out) == p.length {
-					break
-				}
+	out := make([]byte, p.length)
+	_, _ = rand.Read(out) // crypto/rand.Read never fails (Go 1.24+).
+	var spare [32]byte
+	used := len(spare)
+	for i, b := range out {
+		for int(b) >= limit {
+			if used == len(spare) {
+				_, _ = rand.Read(spare[:])
+				used = 0
 			}
+			b = spare[used]
+			used++
 		}
+		out[i] = p.alphabet[int(b)%n]
 	}
-	return string(out)
+	return unsafe.String(unsafe.SliceData(out), len(out))
 }
 
 // valid reports whether id has an acceptable length and only characters of
@@ -97,6 +101,8 @@ func (p *idPolicy) valid(id string) bool {
 
 // hashKey is the store key of an ID when IDs are hashed: hex SHA-256.
 func hashKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(id), len(id))) // read only
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
 }

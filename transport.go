@@ -56,11 +56,11 @@ func (m *Manager) WriteToken(h http.Header, tok Token) {
 		guardTokenCaches(h, m.TokenHeader)
 		return
 	}
-	c := m.expiredCookie()
-	if tok.Value != "" {
-		c = m.cookie(tok.Value, tok.Expiry, tok.Persist)
+	if tok.Value == "" {
+		setCookieLine(h, m.expiredCookie())
+		return
 	}
-	setCookieLine(h, c)
+	setCookieLine(h, m.cookie(tok.Value, tok.Expiry, tok.Persist))
 }
 
 // tokenResponseHeader is the response header that carries a new token.
