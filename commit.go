@@ -388,7 +388,10 @@ func (st *requestState) retire(ctx context.Context, s *Session) (version uint64,
 		// that, with this request's changes applied again.
 		r.rec, r.data = fresh.rec, fresh.data
 		s.values, s.rec = fresh.values, fresh.rec
-		s.meta = meta{persist: fresh.meta.persist, ancestor: r.key}
+		s.meta = meta{persist: fresh.meta.persist}
+		if !m.RawIDs {
+			s.meta.ancestor = r.key
+		}
 	}
 }
 

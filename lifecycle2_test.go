@@ -134,3 +134,29 @@ func TestCookieEncodingLikePHP(t *testing.T) {
 		}
 	}
 }
+
+// With raw IDs (records shared with PHP) the renewed record holds only the
+// user's values: PHP sees no lifecycle metadata in $_SESSION.
+func TestRenewWithRawIDsKeepsMetadataOutOfTheData(t *testing.T) {
+	f := newFixture(t)
+	f.m.RawIDs = true
+	f.m.Codec = session.JSONCodec{}
+	old := f.newSession("cart", "1 book")
+	newID := f.renew(old, "alice")
+	rec, err := f.store.Store.Load(t.Context(), newID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values, err := session.JSONCodec{}.Decode(rec.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range values {
+		if k != "cart" && k != "user" {
+			t.Fatalf("renewed record holds %q: %s", k, rec.Data)
+		}
+	}
+	if f.value(old, "user") != nil {
+		t.Fatal("old ID sees the login")
+	}
+}

@@ -355,7 +355,9 @@ func (s *Session) persist() bool {
 // already in flight are not logged out, with the data as it was stored
 // before this request: it never sees what is written after the Renew (a
 // planted pre-login ID never becomes a login), it dies when the session is
-// destroyed through either ID, and its grace is never extended. A change
+// destroyed through either ID (with [Manager.RawIDs], through the old ID;
+// a logout through the new one leaves the old ID to its grace period), and
+// its grace is never extended. A change
 // saved through the old ID during the grace period goes to the renewed
 // session (it is never acknowledged and lost). Renewing from an ID that is
 // itself in its grace period (a double-submitted login) gives a normal
@@ -377,7 +379,11 @@ func (s *Session) Renew() error {
 	s.key = m.key(s.id)
 	s.isNew = true
 	s.meta.retired, s.meta.successor, s.meta.ancestor = false, "", ""
-	if s.renew != nil {
+	if s.renew != nil && !m.RawIDs {
+		// The link that lets a logout through the new ID kill the old
+		// one. With raw IDs the record is shared with PHP, which would
+		// see the link among its values: there the old ID is left to
+		// its grace period (read-only, with the data before the login).
 		s.meta.ancestor = s.renew.key
 	}
 	// Renewing is a change: the data must be written under the new key.
