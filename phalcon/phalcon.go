@@ -1,13 +1,16 @@
 // Package phalcon makes a session.Manager share sessions with a Phalcon
-// (PHP) application: the PHPSESSID cookie, PHP's ID alphabet, raw IDs in
-// the store, PHP's session serialization, and Phalcon's session API on top
-// of a session: the manager's uniqueId prefix ("uniqueId#key"), Bags,
-// flash messages under "_flashMessages", get-with-remove, and has() that
-// treats a stored null as absent.
+// (PHP) application: the PHPSESSID cookie, IDs of the shape PHP generates
+// (session.sid_length and session.sid_bits_per_character), raw IDs in the
+// store, PHP's session serialization, and Phalcon's session API on top of a
+// session: the manager's uniqueId prefix ("uniqueId#key"), Bags, flash
+// messages under "_flashMessages", get-with-remove, and has() that treats a
+// stored null as absent.
 //
 // Point the Go service at the same store as the PHP application — a
-// sqlstore in the compatibility layout on the seed's session_data table, or
-// a mongostore in compatibility mode — and each reads what the other wrote.
+// sqlstore in the compatibility layout on the session_data table of
+// Phalcon's incubator Database adapter, or a mongostore in compatibility
+// mode on the incubator Mongo adapter's collection — and each reads what the
+// other wrote.
 package phalcon
 
 import (
@@ -25,22 +28,6 @@ const (
 	// MaxLifetime is PHP's default session.gc_maxlifetime.
 	MaxLifetime = 1440 * time.Second
 )
-
-// Configure sets m up to share sessions with PHP: cookie PHPSESSID, IDs of
-// 32 characters in PHP's alphabet (IDs of 22 to 256 characters from PHP
-// accepted), raw IDs as store keys, phpcodec.PHP (session.serialize_handler
-// "php") as the codec, and PHP's default idle lifetime. The cookie keeps
-// sessionkit's secure attributes; match Path and Domain to PHP's
-// session.cookie_path and session.cookie_domain when they differ.
-func Configure(m *session.Manager) {
-	m.Cookie.Name = CookieName
-	m.IDAlphabet = session.AlphabetPHP
-	m.IDLength = 32
-	m.MinIDLength = 22
-	m.RawIDs = true
-	m.Codec = phpcodec.PHP
-	m.IdleTimeout = MaxLifetime
-}
 
 // Session offers Phalcon\Session\Manager's API on a session. Create it with
 // [Wrap] for each request.
