@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sessionkit/session/internal/sqlcount"
 	"go.mongodb.org/mongo-driver/v2/event"
 )
 
@@ -62,207 +63,32 @@ func (c *counter) capture(fn func()) []traced {
 
 // ---- database/sql ----
 
-// countingConnector wraps a driver.Connector so that every statement that
-// reaches the driver is counted.
+// Observe implements sqlcount.Observer: every call that reaches the
+// database/sql driver counts, and statements are traced.
+func (c *counter) Observe(k sqlcount.Kind, query string, args []driver.NamedValue) {
+	c.add()
+	if k == sqlcount.Exec || k == sqlcount.Query {
+		c.trace(query, args)
+	}
+}
+
+// countingConnector wraps a driver.Connector so that every call that
+// reaches the driver counts on c.
 type countingConnector struct {
 	inner driver.Connector
 	c     *counter
 }
 
 func (cc countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := cc.inner.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{Conn: conn, c: cc.c}, nil
+	return sqlcount.Connector(cc.inner, cc.c).Connect(ctx)
 }
 
 func (cc countingConnector) Driver() driver.Driver { return cc.inner.Driver() }
 
-// dsnConnector adapts a driver without DriverContext.
-type dsnConnector struct {
-	dsn string
-	drv driver.Driver
-}
-
-func (d dsnConnector) Connect(context.Context) (driver.Conn, error) { return d.drv.Open(d.dsn) }
-func (d dsnConnector) Driver() driver.Driver                        { return d.drv }
-
+// connectorFor returns the driver's connector for dsn.
 func connectorFor(drv driver.Driver, dsn string) (driver.Connector, error) {
-	if dc, ok := drv.(driver.DriverContext); ok {
-		return dc.OpenConnector(dsn)
-	}
-	return dsnConnector{dsn, drv}, nil
+	return sqlcount.ConnectorFor(drv, dsn)
 }
-
-type countingConn struct {
-	driver.Conn
-	c *counter
-}
-
-func (cn *countingConn) Prepare(query string) (driver.Stmt, error) {
-	return cn.PrepareContext(context.Background(), query)
-}
-
-func (cn *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	cn.c.add()
-	var (
-		st  driver.Stmt
-		err error
-	)
-	if p, ok := cn.Conn.(driver.ConnPrepareContext); ok {
-		st, err = p.PrepareContext(ctx, query)
-	} else {
-		st, err = cn.Conn.Prepare(query)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &countingStmt{Stmt: st, c: cn.c, query: query}, nil
-}
-
-func (cn *countingConn) Begin() (driver.Tx, error) {
-	return cn.BeginTx(context.Background(), driver.TxOptions{})
-}
-
-func (cn *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	cn.c.add()
-	var (
-		tx  driver.Tx
-		err error
-	)
-	if b, ok := cn.Conn.(driver.ConnBeginTx); ok {
-		tx, err = b.BeginTx(ctx, opts)
-	} else {
-		tx, err = cn.Conn.Begin() //nolint:staticcheck // fallback for old drivers
-	}
-	if err != nil {
-		return nil, err
-	}
-	return countingTx{tx, cn.c}, nil
-}
-
-func (cn *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	e, ok := cn.Conn.(driver.ExecerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	res, err := e.ExecContext(ctx, query, args)
-	if err != driver.ErrSkip {
-		cn.c.add()
-		cn.c.trace(query, args)
-	}
-	return res, err
-}
-
-func (cn *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	q, ok := cn.Conn.(driver.QueryerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	rows, err := q.QueryContext(ctx, query, args)
-	if err != driver.ErrSkip {
-		cn.c.add()
-		cn.c.trace(query, args)
-	}
-	return rows, err
-}
-
-func (cn *countingConn) Ping(ctx context.Context) error {
-	if p, ok := cn.Conn.(driver.Pinger); ok {
-		return p.Ping(ctx)
-	}
-	return nil
-}
-
-func (cn *countingConn) ResetSession(ctx context.Context) error {
-	if r, ok := cn.Conn.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
-	}
-	return nil
-}
-
-func (cn *countingConn) IsValid() bool {
-	if v, ok := cn.Conn.(driver.Validator); ok {
-		return v.IsValid()
-	}
-	return true
-}
-
-func (cn *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if c, ok := cn.Conn.(driver.NamedValueChecker); ok {
-		return c.CheckNamedValue(nv)
-	}
-	return driver.ErrSkip
-}
-
-type countingStmt struct {
-	driver.Stmt
-	c     *counter
-	query string
-}
-
-func (s *countingStmt) Exec(args []driver.Value) (driver.Result, error) {
-	s.c.add()
-	return s.Stmt.Exec(args) //nolint:staticcheck // driver.Stmt fallback
-}
-
-func (s *countingStmt) Query(args []driver.Value) (driver.Rows, error) {
-	s.c.add()
-	return s.Stmt.Query(args) //nolint:staticcheck // driver.Stmt fallback
-}
-
-func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
-		s.c.add()
-		s.c.trace(s.query, args)
-		return e.ExecContext(ctx, args)
-	}
-	vals, err := plainValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.Exec(vals)
-}
-
-func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
-		s.c.add()
-		s.c.trace(s.query, args)
-		return q.QueryContext(ctx, args)
-	}
-	vals, err := plainValues(args)
-	if err != nil {
-		return nil, err
-	}
-	return s.Query(vals)
-}
-
-func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
-	if c, ok := s.Stmt.(driver.NamedValueChecker); ok {
-		return c.CheckNamedValue(nv)
-	}
-	return driver.ErrSkip
-}
-
-func plainValues(args []driver.NamedValue) ([]driver.Value, error) {
-	out := make([]driver.Value, len(args))
-	for i, a := range args {
-		if a.Name != "" {
-			return nil, driver.ErrSkip
-		}
-		out[i] = a.Value
-	}
-	return out, nil
-}
-
-type countingTx struct {
-	driver.Tx
-	c *counter
-}
-
-func (tx countingTx) Commit() error   { tx.c.add(); return tx.Tx.Commit() }
-func (tx countingTx) Rollback() error { tx.c.add(); return tx.Tx.Rollback() }
 
 // ---- MongoDB ----
 

@@ -11,12 +11,12 @@ import (
 	"github.com/sessionkit/session/sqlstore"
 )
 
-// compatFixture creates the seed's table with the seed's DDL and a store on
+// compatFixture creates the incubator table with the incubator Database adapter's DDL and a store on
 // it with an application clock.
 func compatFixture(t *testing.T, b backend, ml time.Duration, clk *clock) (*sql.DB, string, *sqlstore.CompatStore) {
 	db := b.open(t, nil)
 	table := uniqueTable(t, db, b.dialect)
-	mustExec(t, db, seedDDL(b.dialect, table))
+	mustExec(t, db, incubatorDDL(b.dialect, table))
 	opts := sqlstore.Options{Dialect: b.dialect, Table: table, MaxLifetime: ml}
 	if clk != nil {
 		opts.Now = clk.Now
@@ -77,16 +77,16 @@ func rowData(t *testing.T, db *sql.DB, d sqlstore.Dialect, table, key string) (s
 	return s, true
 }
 
-// TestCompatSeedTable uses the seed's table exactly: PHP-readable text data,
+// TestCompatIncubatorTable uses the incubator table exactly: PHP-readable text data,
 // modified_at = expiry - MaxLifetime, clear errors for what the table cannot
 // hold.
-func TestCompatSeedTable(t *testing.T) {
+func TestCompatIncubatorTable(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			ctx := ctxT(t)
 			db, table, s := compatFixture(t, b, time.Hour, nil)
 			if s.HasOwner() {
-				t.Fatal("HasOwner on the seed's table")
+				t.Fatal("HasOwner on the incubator table")
 			}
 			key := phpKey()
 			// PHP serialization: quotes, backslashes, multi-byte text, and
@@ -186,7 +186,7 @@ func TestCompatKeyTooLong(t *testing.T) {
 	}
 }
 
-// TestCompatTouchKeepsReadOnlySessionAlive: the seed let a session that is
+// TestCompatTouchKeepsReadOnlySessionAlive: the incubator adapter let a session that is
 // only read expire after max lifetime; Touch moves modified_at so that it
 // lives on, for PHP's expression too.
 func TestCompatTouchKeepsReadOnlySessionAlive(t *testing.T) {
@@ -280,14 +280,7 @@ func TestMySQLSessionTimeZone(t *testing.T) {
 	// Native layout: DATETIME(6) in UTC, whatever the session's zone.
 	table2 := uniqueTable(t, db, sqlstore.MySQL)
 	opts := sqlstore.Options{Dialect: sqlstore.MySQL, Table: table2, Now: clk.Now}
-	if err := sqlstore.CreateSchema(ctx, db, opts); err != nil {
-		t.Fatal(err)
-	}
-	ns, err := sqlstore.New(ctx, db, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
+	ns := newNative(t, db, opts)
 	createdMicro := created.Add(123456 * time.Microsecond)
 	if _, err := ns.Save(ctx, key, session.Record{Data: []byte("tz"), Expiry: expiry, Created: createdMicro}); err != nil {
 		t.Fatal(err)

@@ -29,16 +29,16 @@ func TestConformanceNative(t *testing.T) {
 	}
 }
 
-// TestConformanceCompat runs the storetest suite on the seed's table, created
-// with the seed's DDL: once bare, once with an owner column added. Data is
+// TestConformanceCompat runs the storetest suite on the incubator table, created
+// with the incubator Database adapter's DDL: once bare, once with an owner column added. Data is
 // base64 so that the suite's binary data fits the text column; keys are
 // PHP-style 32-character IDs.
 func TestConformanceCompat(t *testing.T) {
 	for _, b := range backends() {
-		t.Run(b.name+"/seed-table", func(t *testing.T) {
+		t.Run(b.name+"/incubator-table", func(t *testing.T) {
 			db := b.open(t, nil)
 			table := uniqueTable(t, db, b.dialect)
-			mustExec(t, db, seedDDL(b.dialect, table))
+			mustExec(t, db, incubatorDDL(b.dialect, table))
 			s, err := sqlstore.NewCompat(ctxT(t), db, sqlstore.Options{
 				Dialect: b.dialect, Table: table, MaxLifetime: time.Hour, Base64: true,
 			})
@@ -47,7 +47,7 @@ func TestConformanceCompat(t *testing.T) {
 			}
 			defer s.Close()
 			if s.HasOwner() {
-				t.Fatal("owner column detected on the seed's table")
+				t.Fatal("owner column detected on the incubator table")
 			}
 			storetest.Run(t, s, storetest.Config{
 				NewKey:      phpKey,
@@ -58,7 +58,7 @@ func TestConformanceCompat(t *testing.T) {
 		t.Run(b.name+"/with-owner", func(t *testing.T) {
 			db := b.open(t, nil)
 			table := uniqueTable(t, db, b.dialect)
-			mustExec(t, db, seedDDL(b.dialect, table))
+			mustExec(t, db, incubatorDDL(b.dialect, table))
 			q := `ALTER TABLE "` + table + `" ADD COLUMN "owner" VARCHAR(255) NOT NULL DEFAULT ''`
 			if b.dialect == sqlstore.MySQL {
 				q = "ALTER TABLE `" + table + "` ADD COLUMN `owner` VARCHAR(255) NOT NULL DEFAULT ''"

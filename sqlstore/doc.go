@@ -10,9 +10,10 @@
 //     compare-and-set, and an indexed owner column. One statement per Load,
 //     Save (common case), Touch and new session. *Store implements
 //     session.Store, Toucher, Collector, Iterator and OwnerIndex.
-//   - Compatibility ([NewCompat]): the seed's session_data table of
-//     phalcon/incubator-session exactly (session_id VARCHAR(35), data text,
-//     created_at, modified_at), shared with PHP applications. Expiry is
+//   - Compatibility ([NewCompat]): the session_data table of Phalcon's
+//     incubator Database adapter (phalcon/incubator-session) exactly
+//     (session_id VARCHAR(35), data text, created_at, modified_at), shared
+//     with PHP applications. Expiry is
 //     COALESCE(modified_at, created_at) + MaxLifetime, versions are derived
 //     from the stored data (a compare-and-set on the value) and the data must
 //     be valid UTF-8 text (or base64, see Options.Base64). *CompatStore
@@ -25,5 +26,9 @@
 // All times come from one application clock (Options.Now) in UTC; the
 // database's CURRENT_TIMESTAMP is never used for a value the store reads.
 // Table and column names are validated and quoted; values always travel as
-// statement parameters.
+// statement parameters. A row Load cannot read is reported with an error
+// wrapping session.ErrCorrupt; deadlocks, lock wait timeouts, serialization
+// and (Galera) certification failures during a save wrap
+// session.ErrConflict, so that the manager reloads and retries. On SQLite,
+// open the database with [SQLiteDSN].
 package sqlstore

@@ -23,22 +23,20 @@ var ErrSchema = errors.New("sqlstore: table does not match the layout")
 // engine holds what both layouts share: options, quoted names, the SQL of
 // every operation and the prepared statements.
 type engine struct {
+	names
 	db       *sql.DB
 	o        Options
-	d        Dialect
+	d        dialect
 	compat   bool
 	hasOwner bool
-	maxKey   int   // characters, 0 = unlimited
-	maxOwner int   // characters, 0 = unlimited
-	maxData  int64 // bytes, 0 = unlimited
+	maxKey   int      // characters, 0 = unlimited
+	maxOwner int      // characters, 0 = unlimited
+	maxData  int64    // bytes, 0 = unlimited
+	tk       timeKind // kind of created/modified
 
-	// Quoted names.
-	tbl, id, data, created, modified, expires, version, owner string
-	tk                                                        timeKind // kind of created/modified
-
-	q     map[string]string
+	q     queries
 	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	stmts [numQueries]*sql.Stmt
 }
 
 func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine, error) {
@@ -54,7 +52,8 @@ func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine
 	if err != nil {
 		return nil, err
 	}
-	ti, err := inspect(ctx, db, o)
+	n := newNames(o)
+	ti, err := inspect(ctx, db, n)
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +66,9 @@ func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine
 		required = append(required, c.Expires, c.Version, c.Owner)
 	}
 	var missing []string
-	for _, n := range required {
-		if _, ok := ti.get(n); !ok {
-			missing = append(missing, n)
+	for _, name := range required {
+		if _, ok := ti.get(name); !ok {
+			missing = append(missing, name)
 		}
 	}
 	if len(missing) > 0 {
@@ -79,31 +78,26 @@ func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine
 		}
 		return nil, fmt.Errorf("%w: table %s has no column %s%s", ErrSchema, o.Table, strings.Join(missing, ", "), hint)
 	}
-	e := &engine{db: db, o: o, d: o.Dialect, compat: compat, stmts: map[string]*sql.Stmt{}}
+	f, err := n.d.probe(ctx, db, n, ti, o.Layout)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{names: n, db: db, o: o, d: n.d, compat: compat, maxData: f.dataLimit}
 	dataCol, _ := ti.get(c.Data)
-	createdCol, _ := ti.get(c.Created)
 	if compat {
-		e.tk = seedTime
-		legacy := o.Dialect != SQLite && isIntegerType(createdCol.dataType)
-		if o.Dialect == SQLite {
-			// SQLite keeps the declared type; look at the values.
-			var one int
-			err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT 1 FROM %s WHERE typeof(%s) IN ('integer', 'real') OR typeof(%s) IN ('integer', 'real') LIMIT 1",
-				quoteTable(SQLite, o.Table), quote(SQLite, c.Created), quote(SQLite, c.Modified))).Scan(&one)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return nil, fmt.Errorf("sqlstore: inspect table %s: %w", o.Table, err)
-			}
-			legacy = err == nil
-		}
-		if legacy {
+		e.tk = compatTime
+		if f.secondsInTime {
 			return nil, fmt.Errorf("%w: %s.%s holds Unix seconds (incubator 3.4 schema): run UpgradeIncubator34", ErrSchema, o.Table, c.Created)
 		}
 		_, e.hasOwner = ti.get(c.Owner)
 	} else {
 		e.tk = nativeTime
 		e.hasOwner = true
-		if e.d != SQLite && isTextType(dataCol.dataType) {
+		if o.Dialect != SQLite && isTextType(dataCol.dataType) {
 			return nil, fmt.Errorf("%w: %s.%s is %s, not binary: run UpgradeToNative", ErrSchema, o.Table, c.Data, dataCol.dataType)
+		}
+		if !f.versionTrigger {
+			return nil, fmt.Errorf("%w: table %s has no trigger %s, which gives a row a new version when another program changes its data: run Migrate or UpgradeToNative", ErrSchema, o.Table, n.triggerName())
 		}
 	}
 	idCol, _ := ti.get(c.ID)
@@ -111,44 +105,38 @@ func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine
 	if e.maxKey == 0 {
 		e.maxKey = int(idCol.maxChars)
 	}
-	if e.d == MySQL {
-		e.maxData = dataCol.maxBytes
-	}
 	if oc, ok := ti.get(c.Owner); ok {
 		e.maxOwner = int(oc.maxChars)
 	}
-	e.tbl = quoteTable(e.d, o.Table)
-	e.id, e.data, e.created, e.modified = quote(e.d, c.ID), quote(e.d, c.Data), quote(e.d, c.Created), quote(e.d, c.Modified)
-	e.expires, e.version, e.owner = quote(e.d, c.Expires), quote(e.d, c.Version), quote(e.d, c.Owner)
-	e.buildQueries()
+	e.q = e.buildQueries()
 	return e, nil
 }
 
 func (e *engine) now() time.Time { return e.o.Now().UTC() }
 
-// stmt returns the prepared statement for the named query, preparing it on
-// first use. database/sql re-prepares it on each pooled connection as
-// needed, so in the steady state an operation costs one round trip.
-func (e *engine) stmt(ctx context.Context, name string) (*sql.Stmt, error) {
+// stmt returns the prepared statement of query id, preparing it on first
+// use. database/sql re-prepares it on each pooled connection as needed, so
+// in the steady state an operation costs one round trip.
+func (e *engine) stmt(ctx context.Context, id queryID) (*sql.Stmt, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if st, ok := e.stmts[name]; ok {
+	if st := e.stmts[id]; st != nil {
 		return st, nil
 	}
-	q, ok := e.q[name]
-	if !ok {
-		panic("sqlstore: no query " + name)
+	text := e.q.text[id]
+	if text == "" {
+		return nil, fmt.Errorf("sqlstore: the %v layout on %v has no %v statement", e.o.Layout, e.o.Dialect, id)
 	}
-	st, err := e.db.PrepareContext(ctx, q)
+	st, err := e.db.PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
 	}
-	e.stmts[name] = st
+	e.stmts[id] = st
 	return st, nil
 }
 
-func (e *engine) exec(ctx context.Context, name string, args ...any) (int64, error) {
-	st, err := e.stmt(ctx, name)
+func (e *engine) exec(ctx context.Context, id queryID, args ...any) (int64, error) {
+	st, err := e.stmt(ctx, id)
 	if err != nil {
 		return 0, err
 	}
@@ -159,8 +147,8 @@ func (e *engine) exec(ctx context.Context, name string, args ...any) (int64, err
 	return res.RowsAffected()
 }
 
-func (e *engine) queryRow(ctx context.Context, name string, args ...any) (*sql.Row, error) {
-	st, err := e.stmt(ctx, name)
+func (e *engine) queryRow(ctx context.Context, id queryID, args ...any) (*sql.Row, error) {
+	st, err := e.stmt(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +160,11 @@ func (e *engine) close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var errs []error
-	for n, st := range e.stmts {
-		errs = append(errs, st.Close())
-		delete(e.stmts, n)
+	for i, st := range e.stmts {
+		if st != nil {
+			errs = append(errs, st.Close())
+			e.stmts[i] = nil
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -233,7 +223,17 @@ func newVersion() uint64 {
 // nextVersion returns the version after v, never v itself.
 func nextVersion(v uint64) uint64 { return v%(1<<62) + 1 }
 
-// isDuplicate reports whether err is MySQL's duplicate key error 1062.
-func isDuplicate(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "Error 1062")
+// zeroVersion is the version Load reports for a live native row whose
+// version column holds 0 (written by another program or by hand): 0 would
+// mean "no record" to Save, which would then insert and conflict forever.
+// Save turns it back into 0 for the compare-and-set.
+const zeroVersion uint64 = 1 << 63
+
+// versionParam is the version column's value for the version v that Load
+// reported.
+func versionParam(v uint64) int64 {
+	if v == zeroVersion {
+		return 0
+	}
+	return int64(v)
 }

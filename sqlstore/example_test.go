@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -12,15 +14,20 @@ import (
 	"github.com/sessionkit/session/sqlstore"
 )
 
-// A native-layout store on SQLite: create the table, save, load.
+// A native-layout store on a SQLite file: create the table, save, load.
 func Example() {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:example?mode=memory")
+	dir, err := os.MkdirTemp("", "sqlstore-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	// busy_timeout and WAL, so that concurrent requests wait their turn.
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "app.db")))
 	if err != nil {
 		panic(err)
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1) // one in-memory database
 
 	opts := sqlstore.Options{Dialect: sqlstore.SQLite}
 	if err := sqlstore.Migrate(ctx, db, opts); err != nil {
@@ -55,7 +62,7 @@ func Example() {
 	// [key-1]
 }
 
-// The seed's session_data table, shared with a PHP application whose
+// The incubator Database adapter's session_data table, shared with a PHP application whose
 // session.gc_maxlifetime is 1440 seconds. With MySQL, open the database with
 // github.com/go-sql-driver/mysql.
 func ExampleNewCompat() {
@@ -69,7 +76,7 @@ func ExampleNewCompat() {
 		Table:       "session_data",
 		MaxLifetime: 1440 * time.Second,
 	}
-	// Creates the seed's table if missing, upgrades an incubator 3.4 one.
+	// Creates the incubator table if missing, upgrades an incubator 3.4 one.
 	if err := sqlstore.Migrate(ctx, db, sqlstore.Options{Dialect: sqlstore.MySQL, Layout: sqlstore.Compatibility}); err != nil {
 		fmt.Println(err)
 		return
@@ -83,16 +90,20 @@ func ExampleNewCompat() {
 	fmt.Println(store.MaxKeyLength()) // 35: longer IDs are refused, not truncated
 }
 
-// Moving from the seed's table to the native layout once no PHP application
-// uses it any more.
+// Moving from the incubator table to the native layout once no PHP
+// application uses it any more.
 func ExampleUpgradeToNative() {
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", "file:upgrade?mode=memory")
+	dir, err := os.MkdirTemp("", "sqlstore-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite", sqlstore.SQLiteDSN(filepath.Join(dir, "app.db")))
 	if err != nil {
 		panic(err)
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
 	opts := sqlstore.Options{Dialect: sqlstore.SQLite, MaxLifetime: 1440 * time.Second}
 
 	compat := opts

@@ -20,14 +20,7 @@ func TestKilledConnection(t *testing.T) {
 			db.SetMaxOpenConns(1)
 			admin := b.open(t, nil)
 			opts := sqlstore.Options{Dialect: b.dialect, Table: uniqueTable(t, db, b.dialect)}
-			if err := sqlstore.CreateSchema(ctx, db, opts); err != nil {
-				t.Fatal(err)
-			}
-			s, err := sqlstore.New(ctx, db, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := newNative(t, db, opts)
 			key := storetestKey()
 			v, err := s.Save(ctx, key, session.Record{Data: []byte("before"), Expiry: time.Now().Add(time.Hour)})
 			if err != nil {

@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 
+	"github.com/sessionkit/session/internal/sqlcount"
 	"github.com/sessionkit/session/sqlstore"
 )
 
@@ -90,11 +89,13 @@ func sqliteDir(t *testing.T) string {
 
 func openDSN(t *testing.T, drv driver.Driver, dsn string, c *counts) *sql.DB {
 	t.Helper()
-	var db *sql.DB
-	if c == nil {
-		db = sql.OpenDB(dsnConnector{dsn, drv})
-	} else {
-		db = sql.OpenDB(dsnConnector{dsn, countingDriver{drv, c}})
+	var o sqlcount.Observer
+	if c != nil {
+		o = c
+	}
+	db, err := sqlcount.OpenDB(drv, dsn, o)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -104,24 +105,6 @@ func openDSN(t *testing.T, drv driver.Driver, dsn string, c *counts) *sql.DB {
 	}
 	return db
 }
-
-type dsnConnector struct {
-	dsn string
-	drv driver.Driver
-}
-
-func (c dsnConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	if dc, ok := c.drv.(driver.DriverContext); ok {
-		conn, err := dc.OpenConnector(c.dsn)
-		if err != nil {
-			return nil, err
-		}
-		return conn.Connect(ctx)
-	}
-	return c.drv.Open(c.dsn)
-}
-
-func (c dsnConnector) Driver() driver.Driver { return c.drv }
 
 // uniqueTable returns a table name of its own for this test run and drops
 // the table when the test ends.
@@ -139,9 +122,9 @@ func uniqueTable(t *testing.T, db *sql.DB, d sqlstore.Dialect) string {
 	return name
 }
 
-// seedDDL is the seed's CREATE TABLE verbatim (MySQL form on MySQL/MariaDB,
+// incubatorDDL is the incubator Database adapter's CREATE TABLE verbatim (MySQL form on MySQL/MariaDB,
 // the same statement with SQLite's quotes on SQLite), under another name.
-func seedDDL(d sqlstore.Dialect, table string) string {
+func incubatorDDL(d sqlstore.Dialect, table string) string {
 	s := "CREATE TABLE `session_data` (\n  `session_id` VARCHAR(35) NOT NULL,\n  `data` text NOT NULL,\n  `created_at` TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n  `modified_at` TIMESTAMP NULL DEFAULT NULL,\n  PRIMARY KEY (`session_id`)\n);"
 	s = strings.Replace(s, "`session_data`", "`"+table+"`", 1)
 	switch d {
@@ -189,193 +172,6 @@ func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 // counts counts what reaches the driver: each is one round trip to the
 // server (SQLite: one call into the engine).
-type counts struct {
-	exec, query, prepare, begin, commit, rollback atomic.Int64
-}
-
-func (c *counts) reset() {
-	for _, n := range []*atomic.Int64{&c.exec, &c.query, &c.prepare, &c.begin, &c.commit, &c.rollback} {
-		n.Store(0)
-	}
-}
-
-func (c *counts) total() int64 {
-	return c.exec.Load() + c.query.Load() + c.prepare.Load() + c.begin.Load() + c.commit.Load() + c.rollback.Load()
-}
-
-func (c *counts) String() string {
-	return fmt.Sprintf("exec %d, query %d, prepare %d, begin %d, commit %d, rollback %d",
-		c.exec.Load(), c.query.Load(), c.prepare.Load(), c.begin.Load(), c.commit.Load(), c.rollback.Load())
-}
-
-type countingDriver struct {
-	driver.Driver
-	c *counts
-}
-
-func (d countingDriver) Open(name string) (driver.Conn, error) {
-	conn, err := d.Driver.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{conn, d.c}, nil
-}
-
-// OpenConnector wraps the driver's connector so that its connections count.
-func (d countingDriver) OpenConnector(name string) (driver.Connector, error) {
-	return countingConnector{dsnConnector{name, d.Driver}, d}, nil
-}
-
-type countingConnector struct {
-	inner dsnConnector
-	d     countingDriver
-}
-
-func (c countingConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.inner.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countingConn{conn, c.d.c}, nil
-}
-
-func (c countingConnector) Driver() driver.Driver { return c.d }
-
-type countingConn struct {
-	driver.Conn
-	c *counts
-}
-
-func (cn *countingConn) Prepare(query string) (driver.Stmt, error) {
-	return cn.PrepareContext(context.Background(), query)
-}
-
-func (cn *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	cn.c.prepare.Add(1)
-	var (
-		st  driver.Stmt
-		err error
-	)
-	if p, ok := cn.Conn.(driver.ConnPrepareContext); ok {
-		st, err = p.PrepareContext(ctx, query)
-	} else {
-		st, err = cn.Conn.Prepare(query)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &countingStmt{st, cn.c}, nil
-}
-
-func (cn *countingConn) Begin() (driver.Tx, error) {
-	return cn.BeginTx(context.Background(), driver.TxOptions{})
-}
-
-func (cn *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	cn.c.begin.Add(1)
-	var (
-		tx  driver.Tx
-		err error
-	)
-	if b, ok := cn.Conn.(driver.ConnBeginTx); ok {
-		tx, err = b.BeginTx(ctx, opts)
-	} else {
-		tx, err = cn.Conn.Begin() //nolint:staticcheck // fallback of the wrapped driver
-	}
-	if err != nil {
-		return nil, err
-	}
-	return countingTx{tx, cn.c}, nil
-}
-
-func (cn *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	e, ok := cn.Conn.(driver.ExecerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	r, err := e.ExecContext(ctx, query, args)
-	if !errors.Is(err, driver.ErrSkip) {
-		cn.c.exec.Add(1)
-	}
-	return r, err
-}
-
-func (cn *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	q, ok := cn.Conn.(driver.QueryerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	r, err := q.QueryContext(ctx, query, args)
-	if !errors.Is(err, driver.ErrSkip) {
-		cn.c.query.Add(1)
-	}
-	return r, err
-}
-
-func (cn *countingConn) Ping(ctx context.Context) error {
-	if p, ok := cn.Conn.(driver.Pinger); ok {
-		return p.Ping(ctx)
-	}
-	return nil
-}
-
-func (cn *countingConn) ResetSession(ctx context.Context) error {
-	if r, ok := cn.Conn.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
-	}
-	return nil
-}
-
-func (cn *countingConn) IsValid() bool {
-	if v, ok := cn.Conn.(driver.Validator); ok {
-		return v.IsValid()
-	}
-	return true
-}
-
-func (cn *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if c, ok := cn.Conn.(driver.NamedValueChecker); ok {
-		return c.CheckNamedValue(nv)
-	}
-	return driver.ErrSkip
-}
-
-type countingStmt struct {
-	driver.Stmt
-	c *counts
-}
-
-func (s *countingStmt) Exec(args []driver.Value) (driver.Result, error) {
-	return nil, errors.New("countingStmt: Exec without context is not used")
-}
-
-func (s *countingStmt) Query(args []driver.Value) (driver.Rows, error) {
-	return nil, errors.New("countingStmt: Query without context is not used")
-}
-
-func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	s.c.exec.Add(1)
-	return s.Stmt.(driver.StmtExecContext).ExecContext(ctx, args)
-}
-
-func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	s.c.query.Add(1)
-	return s.Stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
-}
-
-func (s *countingStmt) CheckNamedValue(nv *driver.NamedValue) error {
-	if c, ok := s.Stmt.(driver.NamedValueChecker); ok {
-		return c.CheckNamedValue(nv)
-	}
-	return driver.ErrSkip
-}
-
-type countingTx struct {
-	driver.Tx
-	c *counts
-}
-
-func (tx countingTx) Commit() error   { tx.c.commit.Add(1); return tx.Tx.Commit() }
-func (tx countingTx) Rollback() error { tx.c.rollback.Add(1); return tx.Tx.Rollback() }
+type counts = sqlcount.Counts
 
 func mysqlDriver() driver.Driver { return mysql.MySQLDriver{} }

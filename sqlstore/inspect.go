@@ -30,26 +30,10 @@ func (ti tableInfo) get(name string) (column, bool) {
 
 var declLenRE = regexp.MustCompile(`^\s*([A-Za-z ]+)\s*(?:\(\s*(\d+)\s*(?:,\s*\d+\s*)?\))?.*$`)
 
-// inspect reads the columns of o.Table from the catalog.
-func inspect(ctx context.Context, q queryer, o Options) (tableInfo, error) {
-	schema, table := o.schemaAndTable()
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	switch o.Dialect {
-	case MySQL:
-		rows, err = q.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(CHARACTER_OCTET_LENGTH, 0), IS_NULLABLE, COALESCE(COLLATION_NAME, '')
-FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?`, nullable(schema), table)
-	case Postgres:
-		rows, err = q.QueryContext(ctx, `SELECT column_name, data_type, COALESCE(character_maximum_length, 0), 0, is_nullable, ''
-FROM information_schema.columns WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = $2`, nullable(schema), table)
-	case SQLite:
-		if schema == "" {
-			schema = "main"
-		}
-		rows, err = q.QueryContext(ctx, `SELECT name, type, 0, 0, CASE WHEN "notnull" = 0 AND pk = 0 THEN 'YES' ELSE 'NO' END, '' FROM pragma_table_info(?, ?)`, table, schema)
-	}
+// inspect reads the columns of the table of n from the catalog.
+func inspect(ctx context.Context, q queryer, n names) (tableInfo, error) {
+	o := n.o
+	rows, err := n.d.catalog(ctx, q, n.schema, n.table)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: inspect table %s: %w", o.Table, err)
 	}
@@ -69,11 +53,12 @@ FROM information_schema.columns WHERE table_schema = COALESCE($1::text, current_
 		c.nullable = strings.EqualFold(null, "YES")
 		c.collate = strings.ToLower(c.collate)
 		c.dataType = strings.ToLower(strings.TrimSpace(c.dataType))
-		if o.Dialect == SQLite {
-			// Declared types such as "VARCHAR(35)" or "int(15) unsigned".
+		if strings.Contains(c.dataType, "(") {
+			// A declared type such as SQLite's "VARCHAR(35)" or
+			// "int(15) unsigned" (catalogs report the length apart).
 			if m := declLenRE.FindStringSubmatch(c.dataType); m != nil {
 				c.dataType = strings.TrimSpace(m[1])
-				if m[2] != "" {
+				if m[2] != "" && c.maxChars == 0 {
 					c.maxChars, _ = strconv.ParseInt(m[2], 10, 64)
 				}
 			}

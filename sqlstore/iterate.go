@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sessionkit/session"
@@ -9,7 +10,9 @@ import (
 
 // iterate walks the live records in key order, Options.IterateBatch rows per
 // query (keyset pagination on the primary key). fn runs between queries,
-// with no rows or connection held, so it may call the store.
+// with no rows or connection held, so it may call the store. Rows it cannot
+// read are passed over; it then returns an error wrapping
+// session.ErrCorrupt that counts them and names the first.
 func (e *engine) iterate(ctx context.Context, fn func(string, session.Record) bool) error {
 	if err := ctx.Err(); err != nil {
 		return fail(ctx, "iterate", err)
@@ -21,8 +24,18 @@ func (e *engine) iterate(ctx context.Context, fn func(string, session.Record) bo
 		key string
 		rec session.Record
 	}
+	var (
+		bad      int
+		firstBad error
+	)
+	report := func() error {
+		if bad == 0 {
+			return nil
+		}
+		return fmt.Errorf("sqlstore: iterate: passed over %d unreadable rows, the first: %w", bad, firstBad)
+	}
 	for {
-		st, err := e.stmt(ctx, "iterate")
+		st, err := e.stmt(ctx, qIterate)
 		if err != nil {
 			return fail(ctx, "iterate", err)
 		}
@@ -30,10 +43,21 @@ func (e *engine) iterate(ctx context.Context, fn func(string, session.Record) bo
 		if err != nil {
 			return fail(ctx, "iterate", err)
 		}
-		var batch []item
+		var (
+			batch []item
+			n     int
+		)
 		for rows.Next() {
 			var key string
 			rec, err := e.scanRecord(func(dest ...any) error { return rows.Scan(append([]any{&key}, dest...)...) })
+			n++
+			after = key
+			if errors.Is(err, session.ErrCorrupt) {
+				if bad++; firstBad == nil {
+					firstBad = fmt.Errorf("key %q: %w", key, err)
+				}
+				continue
+			}
 			if err != nil {
 				_ = rows.Close()
 				return fail(ctx, "iterate", err)
@@ -50,13 +74,12 @@ func (e *engine) iterate(ctx context.Context, fn func(string, session.Record) bo
 				continue
 			}
 			if !fn(it.key, it.rec) {
-				return nil
+				return report()
 			}
 		}
-		if len(batch) < e.o.IterateBatch {
-			return nil
+		if n < e.o.IterateBatch {
+			return report()
 		}
-		after = batch[len(batch)-1].key
 		if err := ctx.Err(); err != nil {
 			return fail(ctx, "iterate", err)
 		}
@@ -72,7 +95,7 @@ func (e *engine) ownerKeys(ctx context.Context, owner string) ([]string, error) 
 	if owner == "" {
 		return nil, fmt.Errorf("sqlstore: owner keys: %w: empty owner", session.ErrInvalidKey)
 	}
-	st, err := e.stmt(ctx, "ownerKeys")
+	st, err := e.stmt(ctx, qOwnerKeys)
 	if err != nil {
 		return nil, fail(ctx, "owner keys", err)
 	}

@@ -13,13 +13,15 @@ import (
 	"github.com/sessionkit/session"
 )
 
-// scanRecord reads the columns of [engine.recordCols].
+// scanRecord reads the columns of [engine.recordCols]. A row it cannot read
+// (a time or version of the wrong type or out of range, a missing creation
+// or expiry time) is an error wrapping session.ErrCorrupt.
 func (e *engine) scanRecord(scan func(...any) error) (session.Record, error) {
 	var (
 		rec     session.Record
 		raw     []byte
 		c, m, x scanTime
-		ver     int64
+		ver     scanVersion
 		owner   sql.NullString
 		dest    []any
 	)
@@ -34,10 +36,16 @@ func (e *engine) scanRecord(scan func(...any) error) (session.Record, error) {
 	if err := scan(dest...); err != nil {
 		return rec, err
 	}
+	if !c.valid {
+		return rec, corrupt("%s is NULL", e.o.Columns.Created)
+	}
 	rec.Owner = owner.String
 	rec.Created = c.t
 	if !e.compat {
-		rec.Data, rec.Version, rec.Modified, rec.Expiry = raw, uint64(ver), m.t, x.t
+		if !x.valid {
+			return rec, corrupt("%s is NULL", e.o.Columns.Expires)
+		}
+		rec.Data, rec.Version, rec.Modified, rec.Expiry = raw, ver.v, m.t, x.t
 		if rec.Data == nil {
 			rec.Data = []byte{}
 		}
@@ -79,7 +87,7 @@ func (e *engine) encodeText(data []byte) (string, error) {
 		if !utf8.Valid(data) {
 			return "", fmt.Errorf("%w: data is not valid UTF-8 and the %s column is text (set Options.Base64 or use the native layout)", session.ErrUnsupported, e.o.Columns.Data)
 		}
-		if e.d == Postgres {
+		if e.o.Dialect == Postgres {
 			for _, b := range data {
 				if b == 0 {
 					return "", fmt.Errorf("%w: PostgreSQL text cannot hold NUL bytes (set Options.Base64 or use the native layout)", session.ErrUnsupported)
@@ -127,7 +135,7 @@ func (e *engine) load(ctx context.Context, key string) (session.Record, error) {
 	if err := e.checkKey(key); err != nil {
 		return session.Record{}, fail(ctx, "load", err)
 	}
-	row, err := e.queryRow(ctx, "load", key)
+	row, err := e.queryRow(ctx, qLoad, key)
 	if err != nil {
 		return session.Record{}, fail(ctx, "load", err)
 	}
@@ -182,7 +190,7 @@ func (e *engine) save(ctx context.Context, key string, rec session.Record) (uint
 			b = []byte{}
 		}
 		data = b
-		if rec.Version == 0 {
+		if rec.Version == 0 || rec.Version == zeroVersion {
 			ver = newVersion()
 		} else {
 			ver = nextVersion(rec.Version)
@@ -194,37 +202,35 @@ func (e *engine) save(ctx context.Context, key string, rec session.Record) (uint
 	}
 	switch {
 	case rec.Version == 0:
-		err = e.create(ctx, key, args, ver, now)
+		err = e.d.create(ctx, e, key, args, ver, now)
 	case !e.compat:
 		var n int64
-		n, err = e.exec(ctx, "update", append(args, key, int64(rec.Version), e.cutoff(now))...)
+		n, err = e.exec(ctx, qUpdate, append(args, key, versionParam(rec.Version), e.cutoff(now))...)
 		if err == nil && n == 0 {
 			err = fmt.Errorf("%w: no live record at version %d", session.ErrConflict, rec.Version)
 		}
-	case e.d == SQLite:
-		err = e.compatUpdateIfData(ctx, key, args, rec.Version, now)
 	default:
-		err = e.compatUpdateLocked(ctx, key, args, rec.Version, now)
+		err = e.d.compatUpdate(ctx, e, key, args, rec.Version, now)
 	}
 	if err != nil {
-		return 0, fail(ctx, "save", err)
+		return 0, fail(ctx, "save", e.d.classify(err))
 	}
 	return ver, nil
 }
 
 // writeArgs returns the parameters of [engine.writeCols].
 func (e *engine) writeArgs(data any, created, modified, expiry time.Time, ver uint64, owner string) ([]any, error) {
-	c, err := timeParam(e.d, e.tk, created)
+	c, err := writeTime(e.d, e.tk, created)
 	if err != nil {
 		return nil, fmt.Errorf("%w: created: %w", session.ErrUnsupported, err)
 	}
-	m, err := timeParam(e.d, e.tk, modified)
+	m, err := writeTime(e.d, e.tk, modified)
 	if err != nil {
 		return nil, fmt.Errorf("%w: expiry %v - MaxLifetime: %w", session.ErrUnsupported, expiry, err)
 	}
 	args := []any{data, c, m}
 	if !e.compat {
-		x, err := timeParam(e.d, nativeTime, expiry)
+		x, err := writeTime(e.d, nativeTime, expiry)
 		if err != nil {
 			return nil, fmt.Errorf("%w: expiry: %w", session.ErrUnsupported, err)
 		}
@@ -236,69 +242,55 @@ func (e *engine) writeArgs(data any, created, modified, expiry time.Time, ver ui
 	return args, nil
 }
 
-// create inserts a new record, replacing an expired one; a live one is a
-// conflict.
-func (e *engine) create(ctx context.Context, key string, args []any, ver uint64, now time.Time) error {
-	conflict := fmt.Errorf("%w: a live record exists (version 0 expected none)", session.ErrConflict)
-	ins := append([]any{key}, args...)
-	if e.d != MySQL {
-		n, err := e.exec(ctx, "insert", append(ins, e.cutoff(now))...)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return conflict
-		}
-		return nil
-	}
-	_, err := e.exec(ctx, "insert", ins...)
-	if !isDuplicate(err) {
-		return err
-	}
-	del := []any{key, e.cutoff(now)}
-	if !e.compat {
-		del = append(del, int64(ver))
-	}
-	n, err := e.exec(ctx, "deleteExpired", del...)
+// upsert is the single-statement insert of a new record (PostgreSQL and
+// SQLite): 0 rows means a live record is in the way.
+func (e *engine) upsert(ctx context.Context, key string, args []any, now time.Time) error {
+	n, err := e.exec(ctx, qInsert, append(append([]any{key}, args...), e.cutoff(now))...)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return conflict
-	}
-	if _, err := e.exec(ctx, "insert", ins...); err != nil {
-		if isDuplicate(err) {
-			return conflict
-		}
-		return err
+		return fmt.Errorf("%w: a live record exists (version 0 expected none)", session.ErrConflict)
 	}
 	return nil
 }
 
-// liveText reads the compatibility row's liveness and version.
-func (e *engine) compatCheck(raw []byte, c, m scanTime, want uint64, now time.Time) error {
+// compatRead scans the compatibility row read by qLock, checks that it is
+// live and holds version want, and returns its data.
+func (e *engine) compatRead(row *sql.Row, want uint64, now time.Time) ([]byte, error) {
+	var (
+		raw  []byte
+		c, m scanTime
+	)
+	err := row.Scan(&raw, &c, &m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: no record", session.ErrConflict)
+	}
+	if err != nil {
+		return nil, err
+	}
 	stored := c.t
 	if m.valid {
 		stored = m.t
 	}
 	if !stored.Add(e.o.MaxLifetime).After(now) {
-		return fmt.Errorf("%w: the record has expired", session.ErrConflict)
+		return nil, fmt.Errorf("%w: the record has expired", session.ErrConflict)
 	}
 	if got := textVersion(raw); got != want {
-		return fmt.Errorf("%w: stored data changed (version %d, expected %d)", session.ErrConflict, got, want)
+		return nil, fmt.Errorf("%w: stored data changed (version %d, expected %d)", session.ErrConflict, got, want)
 	}
-	return nil
+	return raw, nil
 }
 
-// compatUpdateLocked is the seed's write(), made a compare-and-set: in a
+// compatUpdateLocked is the incubator Database adapter's write(), made a compare-and-set: in a
 // transaction, SELECT ... FOR UPDATE the row, compare the version derived
 // from its data, update.
 func (e *engine) compatUpdateLocked(ctx context.Context, key string, args []any, want uint64, now time.Time) error {
-	lock, err := e.stmt(ctx, "lock")
+	lock, err := e.stmt(ctx, qLock)
 	if err != nil {
 		return err
 	}
-	upd, err := e.stmt(ctx, "update")
+	upd, err := e.stmt(ctx, qUpdate)
 	if err != nil {
 		return err
 	}
@@ -307,18 +299,7 @@ func (e *engine) compatUpdateLocked(ctx context.Context, key string, args []any,
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	var (
-		raw  []byte
-		c, m scanTime
-	)
-	err = tx.StmtContext(ctx, lock).QueryRowContext(ctx, key).Scan(&raw, &c, &m)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: no record", session.ErrConflict)
-	}
-	if err != nil {
-		return err
-	}
-	if err := e.compatCheck(raw, c, m, want, now); err != nil {
+	if _, err := e.compatRead(tx.StmtContext(ctx, lock).QueryRowContext(ctx, key), want, now); err != nil {
 		return err
 	}
 	if _, err := tx.StmtContext(ctx, upd).ExecContext(ctx, append(args, key)...); err != nil {
@@ -331,25 +312,15 @@ func (e *engine) compatUpdateLocked(ctx context.Context, key string, args []any,
 // transaction cannot be upgraded to a write under concurrency: read the
 // row, then update it only if its data is still what was read.
 func (e *engine) compatUpdateIfData(ctx context.Context, key string, args []any, want uint64, now time.Time) error {
-	row, err := e.queryRow(ctx, "lock", key)
+	row, err := e.queryRow(ctx, qLock, key)
 	if err != nil {
 		return err
 	}
-	var (
-		raw  []byte
-		c, m scanTime
-	)
-	err = row.Scan(&raw, &c, &m)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: no record", session.ErrConflict)
-	}
+	raw, err := e.compatRead(row, want, now)
 	if err != nil {
 		return err
 	}
-	if err := e.compatCheck(raw, c, m, want, now); err != nil {
-		return err
-	}
-	n, err := e.exec(ctx, "updateIfData", append(args, key, string(raw), e.cutoff(now))...)
+	n, err := e.exec(ctx, qUpdateIfData, append(args, key, string(raw), e.cutoff(now))...)
 	if err != nil {
 		return err
 	}
@@ -366,7 +337,7 @@ func (e *engine) delete(ctx context.Context, key string) error {
 	if err := e.checkKey(key); err != nil {
 		return fail(ctx, "delete", err)
 	}
-	if _, err := e.exec(ctx, "delete", key); err != nil {
+	if _, err := e.exec(ctx, qDelete, key); err != nil {
 		return fail(ctx, "delete", err)
 	}
 	return nil
@@ -382,31 +353,28 @@ func (e *engine) touch(ctx context.Context, key string, expiry time.Time) error 
 	now := e.now()
 	var args []any
 	if e.compat {
-		m, err := timeParam(e.d, seedTime, expiry.Add(-e.o.MaxLifetime))
+		m, err := writeTime(e.d, compatTime, expiry.Add(-e.o.MaxLifetime))
 		if err != nil {
 			return fail(ctx, "touch", fmt.Errorf("%w: %w", session.ErrUnsupported, err))
 		}
 		args = []any{m}
 	} else {
-		x, err := timeParam(e.d, nativeTime, expiry)
+		x, err := writeTime(e.d, nativeTime, expiry)
 		if err != nil {
 			return fail(ctx, "touch", fmt.Errorf("%w: %w", session.ErrUnsupported, err))
 		}
-		m, _ := timeParam(e.d, nativeTime, now)
-		args = []any{x, m}
+		args = []any{x, e.d.timeParam(nativeTime, now)}
 	}
 	cut := e.cutoff(now)
-	n, err := e.exec(ctx, "touch", append(args, key, cut)...)
+	n, err := e.exec(ctx, qTouch, append(args, key, cut)...)
 	if err != nil {
 		return fail(ctx, "touch", err)
 	}
 	if n > 0 {
 		return nil
 	}
-	if e.d == MySQL {
-		// MySQL counts changed rows, not matched ones, unless the client
-		// sets FOUND_ROWS: a touch that changes nothing reports 0.
-		row, err := e.queryRow(ctx, "exists", key, cut)
+	if e.q.touchExists {
+		row, err := e.queryRow(ctx, qExists, key, cut)
 		if err != nil {
 			return fail(ctx, "touch", err)
 		}

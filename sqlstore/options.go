@@ -42,7 +42,7 @@ const (
 	// Native is the default layout: binary data, an indexed expiry, a
 	// version and an indexed owner column. Used by [New].
 	Native Layout = iota
-	// Compatibility is the seed's session_data table, shared with PHP
+	// Compatibility is the incubator Database adapter's session_data table, shared with PHP
 	// applications. Used by [NewCompat].
 	Compatibility
 )
@@ -58,7 +58,7 @@ func (l Layout) String() string {
 	return fmt.Sprintf("Layout(%d)", int(l))
 }
 
-// Columns names the table's columns, like the seed's column_* options. Empty
+// Columns names the table's columns, like the incubator Database adapter's column_* options. Empty
 // fields take the default names.
 type Columns struct {
 	// ID is the session ID column (default "session_id").

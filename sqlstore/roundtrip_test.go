@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/sqlcount"
 	"github.com/sessionkit/session/sqlstore"
 )
 
@@ -30,7 +31,7 @@ func TestRoundTrips(t *testing.T) {
 				var s session.Store
 				newKey := storetestKey
 				if compat {
-					mustExec(t, db, seedDDL(b.dialect, table))
+					mustExec(t, db, incubatorDDL(b.dialect, table))
 					cs, err := sqlstore.NewCompat(ctx, db, opts)
 					if err != nil {
 						t.Fatal(err)
@@ -38,15 +39,7 @@ func TestRoundTrips(t *testing.T) {
 					defer cs.Close()
 					s, newKey = cs, phpKey
 				} else {
-					if err := sqlstore.CreateSchema(ctx, db, opts); err != nil {
-						t.Fatal(err)
-					}
-					ns, err := sqlstore.New(ctx, db, opts)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer ns.Close()
-					s = ns
+					s = newNative(t, db, opts)
 				}
 				tc := s.(session.Toucher)
 				rec := func(data string) session.Record {
@@ -70,11 +63,11 @@ func TestRoundTrips(t *testing.T) {
 				key := newKey()
 				measure := func(op string, want int64, fn func() error) {
 					t.Helper()
-					c.reset()
+					c.Reset()
 					if err := fn(); err != nil {
 						t.Fatalf("%s: %v", op, err)
 					}
-					if got := c.total(); got != want {
+					if got := c.Total(); got != want {
 						t.Errorf("%s: %d round trips (%v), want %d", op, got, c, want)
 					} else {
 						t.Logf("%s: %d (%v)", op, got, c)
@@ -119,14 +112,7 @@ func TestGCBatches(t *testing.T) {
 			db.SetMaxOpenConns(1)
 			table := uniqueTable(t, db, b.dialect)
 			opts := sqlstore.Options{Dialect: b.dialect, Table: table, GCBatch: 3}
-			if err := sqlstore.CreateSchema(ctx, db, opts); err != nil {
-				t.Fatal(err)
-			}
-			s, err := sqlstore.New(ctx, db, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := newNative(t, db, opts)
 			if n, err := s.GC(ctx); err != nil || n != 0 {
 				t.Fatalf("GC of an empty table = %d, %v", n, err)
 			}
@@ -148,12 +134,12 @@ func TestGCBatches(t *testing.T) {
 			if _, err := s.GC(cancelled); !errors.Is(err, context.Canceled) {
 				t.Fatalf("GC with a cancelled context: %v", err)
 			}
-			c.reset()
+			c.Reset()
 			n, err := s.GC(ctx)
 			if err != nil || n != 10 {
 				t.Fatalf("GC = %d, %v; want 10", n, err)
 			}
-			if got := c.exec.Load(); got != 4 {
+			if got := c.Get(sqlcount.Exec); got != 4 {
 				t.Fatalf("GC of 10 rows in batches of 3 ran %d statements, want 4", got)
 			}
 			for _, k := range live {

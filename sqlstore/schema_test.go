@@ -117,7 +117,7 @@ func TestUpgradeIncubator34(t *testing.T) {
 	}
 }
 
-// TestUpgradeToNative turns the seed's table into the native layout keeping
+// TestUpgradeToNative turns the incubator table into the native layout keeping
 // every row, idempotently; the store then accepts long keys and binary data.
 func TestUpgradeToNative(t *testing.T) {
 	for _, b := range backends() {
@@ -152,7 +152,7 @@ func TestUpgradeToNative(t *testing.T) {
 
 			opts := sqlstore.Options{Dialect: b.dialect, Table: table, MaxLifetime: time.Hour, Now: clk.Now}
 			if _, err := sqlstore.New(ctx, db, opts); !errors.Is(err, sqlstore.ErrSchema) {
-				t.Fatalf("New on the seed's table: err = %v, want ErrSchema", err)
+				t.Fatalf("New on the incubator table: err = %v, want ErrSchema", err)
 			}
 			if err := sqlstore.UpgradeToNative(ctx, db, opts); err != nil {
 				t.Fatal(err)

@@ -80,10 +80,10 @@ func (s *Store) MaxDataSize() int { return s.e.maxDataSize() }
 // *sql.DB.
 func (s *Store) Close() error { return s.e.close() }
 
-// CompatStore is a session store on the seed's session_data table, shared
+// CompatStore is a session store on the incubator Database adapter's session_data table, shared
 // with PHP applications using phalcon/incubator-session. It implements
 // session.Store, session.Toucher, session.Collector and session.Iterator;
-// not session.OwnerIndex, since the seed's table has no indexed owner.
+// not session.OwnerIndex, since the incubator table has no indexed owner.
 type CompatStore struct{ e *engine }
 
 var (
@@ -139,7 +139,7 @@ func (s *CompatStore) Iterate(ctx context.Context, fn func(key string, rec sessi
 }
 
 // MaxKeyLength returns the longest key accepted, in characters: the
-// declared length of the ID column (35 for the seed's table) unless
+// declared length of the ID column (35 for the incubator table) unless
 // Options.MaxKeyLength says otherwise; 0 means no limit.
 func (s *CompatStore) MaxKeyLength() int { return s.e.maxKey }
 
