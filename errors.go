@@ -25,8 +25,9 @@ var (
 	// ErrDestroyed means the session was destroyed during this request.
 	ErrDestroyed = errors.New("session: destroyed")
 	// ErrNoSession means the context carries no session of this manager:
-	// the handler is not wrapped by Manager.Handler.
-	ErrNoSession = errors.New("session: no session in context (handler not wrapped by Manager.Handler)")
+	// the handler is not wrapped by Manager.Handler, and the context does
+	// not come from Manager.Attach.
+	ErrNoSession = errors.New("session: no session in context (not wrapped by Manager.Handler, nor from Manager.Attach)")
 	// ErrDecode means stored data could not be decoded by the codec.
 	ErrDecode = errors.New("session: cannot decode data")
 	// ErrCorrupt means a store found a record it cannot read: metadata of

@@ -173,7 +173,10 @@ func (m *Manager) Commit(ctx context.Context) (Token, error) {
 
 // CommitResponse commits the session in ctx (from [Manager.Attach]) and,
 // when the client must get a new token, writes it on w's headers. Call it
-// before the handler writes the response.
+// just before the response headers are sent: from then on, as under
+// [Manager.Handler], a change that needs a new token (Renew, RememberMe,
+// the first change of a new session) is refused with ErrHeadersWritten,
+// and other changes are saved by a later Commit.
 func (m *Manager) CommitResponse(ctx context.Context, w http.ResponseWriter) error {
 	tok, err := m.Commit(ctx)
 	if err != nil {
@@ -182,5 +185,16 @@ func (m *Manager) CommitResponse(ctx context.Context, w http.ResponseWriter) err
 	if tok.Changed {
 		m.WriteToken(w.Header(), tok)
 	}
+	m.HeadersWritten(ctx)
 	return nil
+}
+
+// HeadersWritten tells the manager that the response of the request in
+// ctx (from [Manager.Attach]) has started, so that changes needing a new
+// token are refused with ErrHeadersWritten instead of being saved with a
+// token nobody can send. CommitResponse calls it.
+func (m *Manager) HeadersWritten(ctx context.Context) {
+	if st, ok := ctx.Value(ctxKey{m}).(*requestState); ok {
+		st.sent.Store(true)
+	}
 }

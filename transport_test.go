@@ -133,3 +133,27 @@ func TestAttachCommit(t *testing.T) {
 		t.Fatalf("Commit without Attach: %v", err)
 	}
 }
+
+// After CommitResponse, a change that needs a new token is refused, as
+// under the middleware once the headers are out.
+func TestCommitResponseMarksHeadersWritten(t *testing.T) {
+	f := newFixture(t)
+	id := f.newSession("n", 1)
+	ctx, _ := f.m.Attach(context.Background(), id)
+	s, _ := f.m.Load(ctx)
+	s.Set("n", 2)
+	rec := httptest.NewRecorder()
+	if err := f.m.CommitResponse(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Renew(); !errors.Is(err, session.ErrHeadersWritten) {
+		t.Fatalf("Renew after CommitResponse: %v, want ErrHeadersWritten", err)
+	}
+	s.Set("n", 3) // no new token needed: saved by the next Commit
+	if _, err := f.m.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.value(id, "n"); got != 3 {
+		t.Fatalf("n = %v", got)
+	}
+}
