@@ -9,6 +9,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/sessionkit/session/internal/nanotime"
+
 	"github.com/sessionkit/session"
 )
 
@@ -53,35 +55,6 @@ type meta struct {
 	crc      uint32
 }
 
-// The range of instants time.Time.UnixNano can represent.
-var (
-	minNano = time.Unix(0, math.MinInt64+1)
-	maxNano = time.Unix(0, math.MaxInt64)
-)
-
-func encodeTime(t time.Time) uint64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minNano):
-		t = minNano
-	case t.After(maxNano):
-		t = maxNano
-	}
-	n := t.UnixNano()
-	if n == 0 { // the epoch itself: 1 ns off, to keep 0 for the zero time
-		n = 1
-	}
-	return uint64(n)
-}
-
-func decodeTime(n uint64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, int64(n))
-}
-
 // encodeHeader returns the header and owner bytes for rec; the data follows
 // them in the file.
 func encodeHeader(rec session.Record, version uint64, modified time.Time) ([]byte, error) {
@@ -92,9 +65,9 @@ func encodeHeader(rec session.Record, version uint64, modified time.Time) ([]byt
 	copy(b, magic)
 	b[4] = formatVersion
 	binary.BigEndian.PutUint64(b[5:], version)
-	binary.BigEndian.PutUint64(b[13:], encodeTime(rec.Expiry))
-	binary.BigEndian.PutUint64(b[21:], encodeTime(rec.Created))
-	binary.BigEndian.PutUint64(b[29:], encodeTime(modified))
+	binary.BigEndian.PutUint64(b[13:], nanotime.Encode(rec.Expiry))
+	binary.BigEndian.PutUint64(b[21:], nanotime.Encode(rec.Created))
+	binary.BigEndian.PutUint64(b[29:], nanotime.Encode(modified))
 	binary.BigEndian.PutUint32(b[37:], uint32(len(rec.Owner)))
 	binary.BigEndian.PutUint64(b[41:], uint64(len(rec.Data)))
 	b = append(b, rec.Owner...)
@@ -119,9 +92,9 @@ func parseFixed(b []byte, size int64) (meta, uint32, error) {
 	}
 	m := meta{
 		version:  binary.BigEndian.Uint64(b[5:]),
-		expiry:   decodeTime(binary.BigEndian.Uint64(b[13:])),
-		created:  decodeTime(binary.BigEndian.Uint64(b[21:])),
-		modified: decodeTime(binary.BigEndian.Uint64(b[29:])),
+		expiry:   nanotime.Decode(binary.BigEndian.Uint64(b[13:])),
+		created:  nanotime.Decode(binary.BigEndian.Uint64(b[21:])),
+		modified: nanotime.Decode(binary.BigEndian.Uint64(b[29:])),
 		dataLen:  binary.BigEndian.Uint64(b[41:]),
 		crc:      binary.BigEndian.Uint32(b[49:]),
 	}

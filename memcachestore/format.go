@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/sessionkit/session/internal/nanotime"
+
 	"github.com/sessionkit/session"
 )
 
@@ -45,34 +47,6 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-var (
-	minNano = time.Unix(0, math.MinInt64+1)
-	maxNano = time.Unix(0, math.MaxInt64)
-)
-
-func encodeTime(t time.Time) uint64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minNano):
-		t = minNano
-	case t.After(maxNano):
-		t = maxNano
-	}
-	n := t.UnixNano()
-	if n == 0 {
-		n = 1 // keep 0 for the zero time
-	}
-	return uint64(n)
-}
-
-func decodeTime(n uint64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, int64(n))
-}
-
 // encode returns the item value for rec with the given version and
 // modification time.
 func encode(rec session.Record, version uint64, modified time.Time) ([]byte, error) {
@@ -86,9 +60,9 @@ func encode(rec session.Record, version uint64, modified time.Time) ([]byte, err
 	copy(b, magic)
 	b[3] = formatVersion
 	binary.BigEndian.PutUint64(b[4:], version)
-	binary.BigEndian.PutUint64(b[12:], encodeTime(rec.Expiry))
-	binary.BigEndian.PutUint64(b[20:], encodeTime(rec.Created))
-	binary.BigEndian.PutUint64(b[28:], encodeTime(modified))
+	binary.BigEndian.PutUint64(b[12:], nanotime.Encode(rec.Expiry))
+	binary.BigEndian.PutUint64(b[20:], nanotime.Encode(rec.Created))
+	binary.BigEndian.PutUint64(b[28:], nanotime.Encode(modified))
 	binary.BigEndian.PutUint16(b[36:], uint16(len(rec.Owner)))
 	binary.BigEndian.PutUint32(b[38:], uint32(len(rec.Data)))
 	b = append(b, rec.Owner...)
@@ -139,9 +113,9 @@ func decode(b []byte) (session.Record, error) {
 	}
 	return session.Record{
 		Version:  binary.BigEndian.Uint64(b[4:]),
-		Expiry:   decodeTime(binary.BigEndian.Uint64(b[12:])),
-		Created:  decodeTime(binary.BigEndian.Uint64(b[20:])),
-		Modified: decodeTime(binary.BigEndian.Uint64(b[28:])),
+		Expiry:   nanotime.Decode(binary.BigEndian.Uint64(b[12:])),
+		Created:  nanotime.Decode(binary.BigEndian.Uint64(b[20:])),
+		Modified: nanotime.Decode(binary.BigEndian.Uint64(b[28:])),
 		Owner:    string(b[header : header+n]),
 		Data:     b[header+n:],
 	}, nil
