@@ -1,16 +1,11 @@
 package chiexample_test
 
 import (
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
-	"strings"
 
 	"github.com/sessionkit/session"
 	chiexample "github.com/sessionkit/session/examples/chi"
+	"github.com/sessionkit/session/examples/internal/flowtest"
 	"github.com/sessionkit/session/memstore"
 )
 
@@ -20,40 +15,7 @@ func Example() {
 	m := session.New(memstore.New())
 	srv := httptest.NewTLSServer(chiexample.NewRouter(m)) // the cookie is Secure: serve HTTPS
 	defer srv.Close()
-	client := srv.Client()
-	client.Jar, _ = cookiejar.New(nil)
-
-	send := func(method, path string, form url.Values) string {
-		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		res, err := client.Do(req)
-		if err != nil {
-			return err.Error()
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return string(b)
-	}
-	sessionID := func() string {
-		u, _ := url.Parse(srv.URL)
-		for _, c := range client.Jar.Cookies(u) {
-			if c.Name == "session" {
-				return c.Value
-			}
-		}
-		return ""
-	}
-
-	fmt.Println(send("POST", "/count", nil))
-	fmt.Println(send("POST", "/count", nil))
-	before := sessionID()
-	fmt.Println(send("POST", "/login", url.Values{"user": {"alice"}}))
-	fmt.Println("new ID at login:", sessionID() != before)
-	fmt.Println(send("GET", "/", nil))
-	fmt.Println(send("GET", "/count", nil))
-	fmt.Println(send("POST", "/logout", nil))
-	fmt.Println(send("GET", "/", nil))
-	fmt.Println(send("GET", "/", nil))
+	flowtest.Tour(srv) // see internal/flowtest: counter, login, logout
 	// Output:
 	// count 1
 	// count 2
