@@ -304,7 +304,21 @@ func (m *Manager) reloadBatch(ctx context.Context, key string, batch []*saveReq)
 	}
 	l := &loaded{values: values, rec: rec, meta: mt, data: rec.Data}
 	l.rec.Data = nil
+	if l.rec.Created.IsZero() {
+		// Written by another system (PHP keeps no creation time).
+		l.rec.Created = batch[0].s.createdAtLoad()
+		if l.rec.Created.IsZero() {
+			l.rec.Created = m.Now()
+		}
+	}
 	return l, false
+}
+
+// createdAtLoad returns the creation time the session had when loaded.
+func (s *Session) createdAtLoad() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rec.Created
 }
 
 // saveOneByOne is the batch path when the combined changes cannot be

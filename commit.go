@@ -275,6 +275,14 @@ func (st *requestState) reload(ctx context.Context, s *Session, key string) (*lo
 	}
 	l := &loaded{values: values, rec: rec, meta: mt, data: rec.Data}
 	l.rec.Data = nil
+	if l.rec.Created.IsZero() {
+		// Written by another system (PHP keeps no creation time): keep
+		// the creation time this request gave it at load.
+		l.rec.Created = s.rec.Created
+		if l.rec.Created.IsZero() {
+			l.rec.Created = m.Now()
+		}
+	}
 	if !mt.retired {
 		s.replayOn(l.draft(), 0)
 	}
@@ -447,8 +455,11 @@ func (st *requestState) commitRedirect(ctx context.Context, s *Session) error {
 			continue
 		}
 		rec.Data = nil
-		s.replayOn(draft{values: values, rec: &rec, meta: &mt}, 0)
 		now := m.Now()
+		if rec.Created.IsZero() {
+			rec.Created = now // written by another system (PHP)
+		}
+		s.replayOn(draft{values: values, rec: &rec, meta: &mt}, 0)
 		data, err := st.encodeChecked(target, values, mt)
 		if err != nil {
 			return err

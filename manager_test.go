@@ -366,3 +366,31 @@ func TestIDTheStoreCannotHoldGivesFreshSession(t *testing.T) {
 		t.Fatalf("status %d: a client-provoked store refusal became an error", rec.Code)
 	}
 }
+
+// noCreated drops the creation time of loaded records, as stores do for
+// records PHP wrote.
+type noCreated struct{ *countingStore }
+
+func (n noCreated) Load(ctx context.Context, key string) (session.Record, error) {
+	rec, err := n.countingStore.Load(ctx, key)
+	rec.Created = time.Time{}
+	return rec, err
+}
+
+// A save after a conflict on a record without a creation time keeps the
+// session alive (the reload gives it the creation time of the load).
+func TestReloadOfRecordWithoutCreatedTime(t *testing.T) {
+	f := newFixture(t)
+	id := f.newSession("a", 1)
+	f.m.Store = noCreated{f.store}
+	at, resume, done := f.paused(id, func(s *session.Session) { s.Set("go", 1) })
+	<-at
+	f.set(id, "php", 1) // the other writer
+	resume()
+	if rec := <-done; rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	if f.value(id, "php") != 1 || f.value(id, "go") != 1 {
+		t.Fatal("a write lost, or the session saved already expired")
+	}
+}
