@@ -30,10 +30,9 @@ type backend interface {
 	// phpConn is the connection part of php/run.php's input.
 	phpConn() map[string]any
 	// store opens the Go store on the shared table or collection for one
-	// turn of the Go side, with the test's clock; done closes what it
-	// opened (on SQLite every connection, so that PHP finds the file
-	// unlocked).
-	store(t *testing.T, clk *clock) (st session.Store, done func())
+	// turn of the Go side, with the clock now; done closes what it opened
+	// (on SQLite every connection, so that PHP finds the file unlocked).
+	store(t *testing.T, now func() time.Time) (st session.Store, done func())
 	// count returns how many records the table or collection holds, live or
 	// not, read with plain queries.
 	count(t *testing.T) int
@@ -60,9 +59,9 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// seedDDL is the seed's table, verbatim but for its name (SQLite takes the
+// incubatorDDL is the incubator adapter's table, verbatim but for its name (SQLite takes the
 // MySQL statement as it is).
-func seedDDL(table string) string {
+func incubatorDDL(table string) string {
 	return "CREATE TABLE `" + table + "` (\n" +
 		"  `session_id` VARCHAR(35) NOT NULL,\n" +
 		"  `data` text NOT NULL,\n" +
@@ -72,7 +71,7 @@ func seedDDL(table string) string {
 		");"
 }
 
-// sqlBackend is the seed's session_data table on MariaDB or SQLite.
+// sqlBackend is the incubator adapter's session_data table on MariaDB or SQLite.
 type sqlBackend struct {
 	label   string
 	dialect sqlstore.Dialect
@@ -91,11 +90,11 @@ func (b *sqlBackend) phpConn() map[string]any {
 	return map[string]any{"backend": kind, "pdo": b.pdo, "table": b.table}
 }
 
-func (b *sqlBackend) store(t *testing.T, clk *clock) (session.Store, func()) {
+func (b *sqlBackend) store(t *testing.T, now func() time.Time) (session.Store, func()) {
 	t.Helper()
 	db, done := b.open(t)
 	st, err := sqlstore.NewCompat(ctxT(t), db, sqlstore.Options{
-		Dialect: b.dialect, Table: b.table, MaxLifetime: maxLifetime, Now: clk.Now,
+		Dialect: b.dialect, Table: b.table, MaxLifetime: maxLifetime, Now: now,
 	})
 	if err != nil {
 		done()
@@ -134,7 +133,7 @@ func (b *sqlBackend) modified(t *testing.T, id string) (exists, null bool, unix 
 	return true, !m.Valid, m.Int64
 }
 
-// newMariaDB creates the seed's table under a unique name in the database
+// newMariaDB creates the incubator adapter's table under a unique name in the database
 // of SESSION_TEST_MYSQL_DSN and drops it at the end of the test.
 func newMariaDB(t *testing.T) *sqlBackend {
 	dsn := os.Getenv("SESSION_TEST_MYSQL_DSN")
@@ -168,8 +167,8 @@ func newMariaDB(t *testing.T) *sqlBackend {
 		pdo:     map[string]any{"dsn": pdoDSN, "user": cfg.User, "password": cfg.Passwd},
 		open:    func(*testing.T) (*sql.DB, func()) { return db, func() {} },
 	}
-	if _, err := db.ExecContext(ctxT(t), seedDDL(b.table)); err != nil {
-		t.Fatalf("MariaDB: create the seed's table: %v", err)
+	if _, err := db.ExecContext(ctxT(t), incubatorDDL(b.table)); err != nil {
+		t.Fatalf("MariaDB: create the incubator adapter's table: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -181,7 +180,7 @@ func newMariaDB(t *testing.T) *sqlBackend {
 	return b
 }
 
-// newSQLite creates the seed's table in a database file of the test's
+// newSQLite creates the incubator adapter's table in a database file of the test's
 // temporary directory, which PHP (pdo_sqlite) and Go (modernc.org/sqlite)
 // open in turn. Every Go turn opens and closes its own *sql.DB.
 func newSQLite(t *testing.T) *sqlBackend {
@@ -205,13 +204,13 @@ func newSQLite(t *testing.T) *sqlBackend {
 	}
 	db, done := b.open(t)
 	defer done()
-	if _, err := db.ExecContext(ctxT(t), seedDDL(b.table)); err != nil {
-		t.Fatalf("SQLite: create the seed's table: %v", err)
+	if _, err := db.ExecContext(ctxT(t), incubatorDDL(b.table)); err != nil {
+		t.Fatalf("SQLite: create the incubator adapter's table: %v", err)
 	}
 	return b
 }
 
-// mongoBackend is a collection of the seed's {_id, modified, data}
+// mongoBackend is a collection of the incubator adapter's {_id, modified, data}
 // documents in a database of its own, dropped at the end of the test.
 type mongoBackend struct {
 	uri  string
@@ -250,9 +249,12 @@ func (b *mongoBackend) phpConn() map[string]any {
 	}}
 }
 
-func (b *mongoBackend) store(t *testing.T, clk *clock) (session.Store, func()) {
+func (b *mongoBackend) store(t *testing.T, now func() time.Time) (session.Store, func()) {
 	t.Helper()
-	st := mongostore.New(b.coll, mongostore.Options{Compat: true, MaxLifetime: maxLifetime, Now: clk.Now})
+	st, err := mongostore.New(b.coll, mongostore.Options{Compat: true, MaxLifetime: maxLifetime, Now: now})
+	if err != nil {
+		t.Fatalf("Mongo: %v", err)
+	}
 	if err := st.EnsureIndexes(ctxT(t)); err != nil {
 		t.Fatalf("Mongo: EnsureIndexes: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ type goTurn struct {
 // g.done() before PHP runs again.
 func goService(t *testing.T, b backend, clk *clock, configure func(m *session.Manager)) *goTurn {
 	t.Helper()
-	st, done := b.store(t, clk)
+	st, done := b.store(t, clk.Now)
 	g := &goTurn{t: t, store: st, done: done}
 	m := session.New(st)
 	phalcon.Configure(m)
@@ -109,7 +110,11 @@ func (g *goTurn) request(id string, fn func(s *session.Session, p *phalcon.Sessi
 	}
 	for _, c := range rec.Result().Cookies() {
 		if c.Name == phalcon.CookieName {
-			return c.Value, nil
+			v, err := url.PathUnescape(c.Value) // PHP's cookie encoding: "," is "%2C"
+			if err != nil {
+				g.t.Fatalf("cookie value %q: %v", c.Value, err)
+			}
+			return v, nil
 		}
 	}
 	return id, nil

@@ -107,13 +107,13 @@ var wantGoSeesFixture = map[string]string{
 	"other":              `"outside the uniqueId"`,
 }
 
-// checkPHPID checks that id looks like an ID of PHP's generator with
-// session.sid_length=32 and session.sid_bits_per_character=6, which the
-// manager in compatibility mode issues too.
+// checkPHPID checks that id looks like an ID of PHP's generator with its
+// default session.sid_length=32 and session.sid_bits_per_character=4,
+// which phalcon.Configure issues too.
 func checkPHPID(t *testing.T, who, id string) {
 	t.Helper()
-	if len(id) != 32 || strings.Trim(id, session.AlphabetPHP) != "" {
-		t.Fatalf("%s issued ID %q, not 32 characters of PHP's alphabet", who, id)
+	if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" {
+		t.Fatalf("%s issued ID %q, not 32 characters of [0-9a-f] (PHP's defaults)", who, id)
 	}
 }
 
@@ -235,7 +235,7 @@ func run(t *testing.T, php string, b backend) {
 		t.Fatalf("Go issued PHP's ID %s", idE)
 	}
 
-	// (5) The seed's defects, not reproduced.
+	// (5) The incubator adapter's defects, not reproduced.
 	switch b := b.(type) {
 	case *sqlBackend:
 		note("64-character IDs: %s", sc.longIDs(g, idA))
@@ -304,7 +304,7 @@ func run(t *testing.T, php string, b backend) {
 		phpStep{Op: "dump", Now: sc.at(100 * sec), ID: idC},
 	)
 	// Older than T0+40: A (T0+5), C (T0), E (T0+10), and on SQL D (created
-	// at T0; Mongo: modified null, which the seed's gc never deletes) and
+	// at T0; Mongo: modified null, which the incubator adapter's gc never deletes) and
 	// the fresh session that the 64-character cookie got.
 	wantDeleted, wantLeft := 5, 1
 	if _, ok := b.(*mongoBackend); ok {
@@ -335,7 +335,7 @@ func run(t *testing.T, php string, b backend) {
 		if mb.doc(t, idD) != nil || mb.doc(t, idB) == nil {
 			t.Fatalf("Go GC at T0+70: D (modified null) present %v, B (live) present %v", mb.doc(t, idD) != nil, mb.doc(t, idB) != nil)
 		}
-		note("Go's GC stamped PHP's document with modified: null at T0+5 and deleted it at T0+70 (max lifetime 60 s; the seed's gc never deletes it)")
+		note("Go's GC stamped PHP's document with modified: null at T0+5 and deleted it at T0+70 (max lifetime 60 s; the incubator adapter's gc never deletes it)")
 	}
 
 	// Go's GC long after: nothing is left.
@@ -352,7 +352,7 @@ func run(t *testing.T, php string, b backend) {
 	t.Logf("%s: %d PHP launches\n  %s", b.name(), sc.phpLaunches, strings.Join(summary, "\n  "))
 }
 
-// longIDs checks that a 64-character ID never reaches the seed's
+// longIDs checks that a 64-character ID never reaches the incubator adapter's
 // VARCHAR(35) column truncated: a manager configured for 64-character IDs
 // fails to save with a clear error and leaves the table as it was, and a
 // 64-character cookie whose first 35 characters start with an existing ID

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sessionkit/session"
 	"github.com/sessionkit/session/mongostore"
 )
 
-// phpInsert writes a document the way the seed's PHP adapter does on a new
+// phpInsert writes a document the way the incubator Mongo adapter does on a new
 // session: {_id, modified: null, data: "<string>"}.
 func phpInsert(t *testing.T, e *env, key, data string, extra ...bson.E) {
 	t.Helper()
@@ -22,12 +23,14 @@ func phpInsert(t *testing.T, e *env, key, data string, extra ...bson.E) {
 	}
 }
 
-// phpUpdate writes the way the seed's PHP adapter does on an existing
-// session: $set modified to the current date and data.
+// phpUpdate writes the way the incubator Mongo adapter does on an existing
+// session: UpdateOne({_id}, {$set: {modified: <date>, data: <string>}}),
+// here with upsert, which changes nothing for an existing document.
 func phpUpdate(t *testing.T, e *env, key, data string, at time.Time) {
 	t.Helper()
 	_, err := e.coll.UpdateOne(ctxFor(t), bson.D{{Key: "_id", Value: key}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "modified", Value: bson.NewDateTimeFromTime(at)}, {Key: "data", Value: data}}}})
+		bson.D{{Key: "$set", Value: bson.D{{Key: "modified", Value: bson.NewDateTimeFromTime(at)}, {Key: "data", Value: data}}}},
+		options.UpdateOne().SetUpsert(true))
 	if err != nil {
 		t.Fatalf("PHP-style update: %v", err)
 	}
@@ -35,7 +38,7 @@ func phpUpdate(t *testing.T, e *env, key, data string, at time.Time) {
 
 const phpData = `a|s:1:"b";`
 
-func TestSeedDocumentLoadSave(t *testing.T) {
+func TestPHPDocumentLoadSave(t *testing.T) {
 	e := newEnv(t)
 	s := e.store(t, mongostore.Options{Compat: true})
 	ctx := ctxFor(t)
@@ -80,7 +83,7 @@ func TestSeedDocumentLoadSave(t *testing.T) {
 
 // A PHP write between a Go load and a Go save of a PHP document is a
 // conflict, not a lost update.
-func TestSeedCASAgainstPHPWrite(t *testing.T) {
+func TestPHPDocumentCASAgainstPHPWrite(t *testing.T) {
 	e := newEnv(t)
 	s := e.store(t, mongostore.Options{Compat: true})
 	ctx := ctxFor(t)
@@ -113,7 +116,7 @@ func TestSeedCASAgainstPHPWrite(t *testing.T) {
 	}
 }
 
-func TestSeedExpiry(t *testing.T) {
+func TestPHPDocumentExpiry(t *testing.T) {
 	e := newEnv(t)
 	const ml = 10 * time.Minute
 	s := e.store(t, mongostore.Options{Compat: true, MaxLifetime: ml})
@@ -177,7 +180,7 @@ func TestPHPWriteExtendsGoRecord(t *testing.T) {
 	}
 }
 
-func TestSeedGC(t *testing.T) {
+func TestPHPDocumentGC(t *testing.T) {
 	e := newEnv(t)
 	var c clock
 	const ml = 10 * time.Minute
@@ -289,7 +292,7 @@ func TestGCBatches(t *testing.T) {
 }
 
 // Regenerating an ID without deleting the old session: the same data saved
-// under a new key creates the new document (the seed skipped the write
+// under a new key creates the new document (the incubator adapter skipped the write
 // because the data equalled what it had read, and lost the session).
 func TestRegenerateKeepsSession(t *testing.T) {
 	e := newEnv(t)
@@ -377,5 +380,89 @@ func TestLivenessAgreesWithExpiry(t *testing.T) {
 				t.Errorf("+%v %s: %v", step, name, err)
 			}
 		}
+	}
+}
+
+// TestCompatPHPWriteOverGoRecord: a record Go wrote (it has a counter),
+// loaded by Go, then written by PHP ($set modified and data, counter
+// untouched), then saved by Go with the loaded version: the save is a
+// conflict and PHP's data stays. It holds whatever date PHP writes,
+// including the very modified date Go loaded (a PHP clock with one-second
+// resolution, or a write in the same millisecond).
+func TestCompatPHPWriteOverGoRecord(t *testing.T) {
+	e := newEnv(t)
+	s := e.store(t, mongostore.Options{Compat: true})
+	ctx := ctxFor(t)
+	for name, phpDate := range map[string]func(loaded session.Record) time.Time{
+		"PHP's clock":         func(session.Record) time.Time { return time.Now() },
+		"the loaded modified": func(r session.Record) time.Time { return r.Modified },
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := randomHex(13)
+			if _, err := s.Save(ctx, key, rec(`go|s:2:"v1";`, time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			loaded, err := s.Load(ctx, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const php = `go|s:2:"v1";php|s:3:"new";`
+			phpUpdate(t, e, key, php, phpDate(loaded))
+			mine := loaded
+			mine.Data = []byte(`go|s:2:"v2";`)
+			if _, err := s.Save(ctx, key, mine); !errors.Is(err, session.ErrConflict) {
+				t.Fatalf("Go save after a PHP write: %v, want ErrConflict", err)
+			}
+			again, err := s.Load(ctx, key)
+			if err != nil || string(again.Data) != php {
+				t.Fatalf("reload after the conflict: %q, %v; want PHP's %q", again.Data, err, php)
+			}
+			if again.Version == loaded.Version {
+				t.Fatalf("PHP's write left the version %d unchanged", again.Version)
+			}
+			again.Data = []byte(php + `go2|s:1:"x";`)
+			if _, err := s.Save(ctx, key, again); err != nil {
+				t.Fatalf("Save with the reloaded version: %v", err)
+			}
+		})
+	}
+}
+
+// TestCompatVersionSemantics: in Compat mode a Touch keeps the version, a
+// save always gives a new one (also for the same data), and a stale or
+// never issued version is a conflict.
+func TestCompatVersionSemantics(t *testing.T) {
+	e := newEnv(t)
+	s := e.store(t, mongostore.Options{Compat: true})
+	ctx := ctxFor(t)
+	key := randomHex(13)
+	v1, err := s.Save(ctx, key, rec("same", time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Touch(ctx, key, time.Now().Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx, key)
+	if err != nil || got.Version != v1 {
+		t.Fatalf("after Touch: version %d, %v; want %d", got.Version, err, v1)
+	}
+	r := rec("same", time.Hour)
+	r.Version = v1
+	v2, err := s.Save(ctx, key, r)
+	if err != nil {
+		t.Fatalf("Save with the version loaded before a Touch: %v", err)
+	}
+	if v2 == v1 {
+		t.Fatalf("saving the same data again gave the same version %d", v1)
+	}
+	for _, v := range []uint64{v1, v2 + 1, 42} {
+		r.Version = v
+		if _, err := s.Save(ctx, key, r); !errors.Is(err, session.ErrConflict) {
+			t.Errorf("Save with version %d (current %d): %v, want ErrConflict", v, v2, err)
+		}
+	}
+	if got, err := s.Load(ctx, key); err != nil || got.Version != v2 {
+		t.Fatalf("after the conflicts: version %d, %v; want %d", got.Version, err, v2)
 	}
 }

@@ -6,10 +6,14 @@
 // that a PHP application and a Go application can share one collection, and
 // adds fields of its own (expires, version, owner, created) that PHP ignores.
 //
-// Every operation is one command: Load is one find, Save one update (with
-// upsert for a new record), Touch one update, Delete one delete. Save is a
-// compare-and-set on a stored version; two concurrent first saves of one key
-// end with one success and one session.ErrConflict.
+// Load is one find on _id alone, and liveness is judged from the
+// document's fields with the store's clock. A new record is one insert (a
+// duplicate _id is a conflict unless the stored document is expired), a
+// native save one update whose filter is _id and the stored version, Touch
+// one update, Delete one delete. In Compat mode, where PHP shares the
+// collection, a save reads the document and updates it on the condition
+// that its version and data are still those read, so that a PHP write
+// between a Go load and a Go save is a session.ErrConflict, never lost.
 //
 // The store implements session.Store, session.Toucher, session.Collector,
 // session.Iterator and session.OwnerIndex. See the README for the document

@@ -21,7 +21,10 @@ func ExampleNew() {
 	}
 	defer func() { _ = client.Disconnect(ctx) }()
 
-	store := mongostore.New(client.Database("app").Collection("sessions"), mongostore.Options{})
+	store, err := mongostore.New(client.Database("app").Collection("sessions"), mongostore.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	if err := store.EnsureIndexes(ctx); err != nil {
 		log.Fatal(err)
 	}
@@ -42,10 +45,13 @@ func ExampleNew() {
 // removes the documents PHP inserted and never updated.
 func ExampleOptions_compat() {
 	var client *mongo.Client // connected elsewhere
-	store := mongostore.New(client.Database("app").Collection("session_data"), mongostore.Options{
+	store, err := mongostore.New(client.Database("app").Collection("session_data"), mongostore.Options{
 		Compat:      true,
 		MaxLifetime: 1440 * time.Second,
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	go func() {
 		for range time.Tick(10 * time.Minute) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -70,7 +70,7 @@ type env struct {
 // newEnv connects to SESSION_TEST_MONGO_URI (skipping when unset) and
 // returns a fresh collection in a database of this test's own, dropped at
 // the end of the test.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	uri := os.Getenv(uriVar)
 	if uri == "" {
@@ -103,7 +103,7 @@ func newEnv(t *testing.T) *env {
 // ferretDBVersion returns the FerretDB version the server reports in
 // buildInfo ("unknown" for an embedded FerretDB v1 built without its version
 // file), or "" for another server.
-func (e *env) ferretDBVersion(t *testing.T) string {
+func (e *env) ferretDBVersion(t testing.TB) string {
 	t.Helper()
 	var info struct {
 		FerretDBVersion string `bson:"ferretdbVersion"`
@@ -114,16 +114,26 @@ func (e *env) ferretDBVersion(t *testing.T) string {
 	return info.FerretDBVersion
 }
 
-func (e *env) store(t *testing.T, opts mongostore.Options) *mongostore.Store {
+func (e *env) store(t testing.TB, opts mongostore.Options) *mongostore.Store {
 	t.Helper()
-	s := mongostore.New(e.coll, opts)
+	s := newStore(t, e.coll, opts)
 	if err := s.EnsureIndexes(ctxFor(t)); err != nil {
 		t.Fatalf("EnsureIndexes: %v", err)
 	}
 	return s
 }
 
-func ctxFor(t *testing.T) context.Context {
+// newStore is mongostore.New, failing the test on an error.
+func newStore(t testing.TB, coll *mongo.Collection, opts mongostore.Options) *mongostore.Store {
+	t.Helper()
+	s, err := mongostore.New(coll, opts)
+	if err != nil {
+		t.Fatalf("mongostore.New: %v", err)
+	}
+	return s
+}
+
+func ctxFor(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx

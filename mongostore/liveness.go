@@ -19,10 +19,12 @@ import (
 // expires. A PHP update of such a document sets modified to PHP's clock and
 // keeps it alive MaxLifetime from then, as PHP expects.
 //
-// liveBranches is that rule as a query (an $or of the branches; its $nor is
-// "expired"); expiryOf is the same rule on a decoded document. Every
-// operation goes through the query, so the server judges liveness with the
-// client's clock in one command.
+// expiryOf is that rule on a decoded document: Load and Save read by _id
+// alone and judge liveness here. liveBranches is the same rule as a query
+// (an $or of the branches; its $nor is "expired"), for the commands that
+// select several documents (GC, Iterate, OwnerKeys) and for Touch, which has
+// no version to pin and must not revive an expired document. Both use the
+// client's clock.
 
 func (s *Store) liveBranches(now time.Time) bson.A {
 	f := s.opts.Fields
@@ -46,11 +48,6 @@ func (s *Store) liveBranches(now time.Time) bson.A {
 	}
 }
 
-// liveFilter matches the live document with _id key.
-func (s *Store) liveFilter(key string, now time.Time) bson.D {
-	return bson.D{{Key: "_id", Value: key}, {Key: "$or", Value: s.liveBranches(now)}}
-}
-
 // expiredFilter matches the documents that are not live.
 func (s *Store) expiredFilter(now time.Time) bson.D {
 	return bson.D{{Key: "$nor", Value: s.liveBranches(now)}}
@@ -65,6 +62,9 @@ func (s *Store) unseenFilter() bson.D {
 		{Key: f.Created, Value: nil}, {Key: f.Seen, Value: nil},
 	}
 }
+
+// live reports whether d is live at now.
+func (s *Store) live(d doc, now time.Time) bool { return s.expiryOf(d, now).After(now) }
 
 // expiryOf returns the expiry of a document by the rule above; for a
 // document never seen by GC it is now + MaxLifetime.

@@ -59,11 +59,12 @@ type Options struct {
 	Compat bool
 	// MaxLifetime is how long a document without an expires field lives
 	// after its modified date (or, when modified is null, after its created
-	// date or after GC first saw it). Default [DefaultMaxLifetime]. Set it
-	// to PHP's session.gc_maxlifetime when sharing sessions with PHP.
+	// date or after GC first saw it). Zero means [DefaultMaxLifetime];
+	// negative is refused by [New]. Set it to PHP's session.gc_maxlifetime
+	// when sharing sessions with PHP.
 	MaxLifetime time.Duration
 	// GCBatchSize bounds how many documents one delete command of GC
-	// removes. Default [DefaultGCBatchSize].
+	// removes. Zero means [DefaultGCBatchSize]; negative is refused by [New].
 	GCBatchSize int
 	// Now returns the current time (default time.Now). Expiry is judged by
 	// this clock, not the server's.
@@ -94,10 +95,16 @@ func (o Options) withDefaults() (Options, error) {
 		}
 		seen[name] = true
 	}
-	if o.MaxLifetime <= 0 {
+	if o.MaxLifetime < 0 {
+		return o, fmt.Errorf("mongostore: negative MaxLifetime %v", o.MaxLifetime)
+	}
+	if o.MaxLifetime == 0 {
 		o.MaxLifetime = DefaultMaxLifetime
 	}
-	if o.GCBatchSize <= 0 {
+	if o.GCBatchSize < 0 {
+		return o, fmt.Errorf("mongostore: negative GCBatchSize %d", o.GCBatchSize)
+	}
+	if o.GCBatchSize == 0 {
 		o.GCBatchSize = DefaultGCBatchSize
 	}
 	if o.Now == nil {

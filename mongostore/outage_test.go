@@ -39,7 +39,7 @@ func TestServerAbsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	s := mongostore.New(client.Database("x").Collection("sessions"), mongostore.Options{})
+	s := newStore(t, client.Database("x").Collection("sessions"), mongostore.Options{})
 	const deadline = 500 * time.Millisecond
 	ops := map[string]func(context.Context) error{
 		"Load":   func(ctx context.Context) error { _, err := s.Load(ctx, "k"); return err },
@@ -168,7 +168,7 @@ func TestServerGoesAwayAndComesBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
-	s := mongostore.New(client.Database(e.coll.Database().Name()).Collection(e.coll.Name()), mongostore.Options{})
+	s := newStore(t, client.Database(e.coll.Database().Name()).Collection(e.coll.Name()), mongostore.Options{})
 	ctx := ctxFor(t)
 	key := randomHex(32)
 	v, err := s.Save(ctx, key, rec("before", time.Hour))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -31,15 +30,19 @@ var (
 )
 
 // New returns a store on coll. It does not talk to the server; call
-// [Store.EnsureIndexes] once at start-up to create the indexes. New panics
-// when opts names a field twice or gives an invalid field name, a
-// programming error.
-func New(coll *mongo.Collection, opts Options) *Store {
+// [Store.EnsureIndexes] once at start-up to create the indexes. It returns
+// an error for a nil collection and for options it cannot use: a field
+// named twice or invalid (empty after defaults, starting with "$",
+// containing "." or NUL, or "_id"), a negative MaxLifetime or GCBatchSize.
+func New(coll *mongo.Collection, opts Options) (*Store, error) {
+	if coll == nil {
+		return nil, errors.New("mongostore: nil collection")
+	}
 	o, err := opts.withDefaults()
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
-	return &Store{coll: coll, opts: o}
+	return &Store{coll: coll, opts: o}, nil
 }
 
 // Collection returns the collection the store uses.
@@ -61,7 +64,8 @@ func checkKey(op, key string) error {
 	return nil
 }
 
-// Load implements session.Store with one find command.
+// Load implements session.Store with one find command on _id alone; the
+// document's liveness is judged here, from its fields, with Options.Now.
 func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return session.Record{}, fail(ctx, "load", err)
@@ -69,116 +73,32 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 	if err := checkKey("load", key); err != nil {
 		return session.Record{}, err
 	}
+	d, found, err := s.find(ctx, "load", key)
+	if err != nil {
+		return session.Record{}, err
+	}
 	now := s.opts.Now()
-	raw, err := s.coll.FindOne(ctx, s.liveFilter(key, now), options.FindOne().SetProjection(s.projection())).Raw()
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	if !found || !s.live(d, now) {
 		return session.Record{}, fmt.Errorf("mongostore: load: %w", session.ErrNotFound)
-	}
-	if err != nil {
-		return session.Record{}, fail(ctx, "load", err)
-	}
-	d, err := s.decode(raw)
-	if err != nil {
-		return session.Record{}, fmt.Errorf("mongostore: load %q: %w", key, err)
 	}
 	return s.record(d, now), nil
 }
 
-// Save implements session.Store with one update command: for rec.Version 0
-// an upsert whose filter matches only an expired document (a live one makes
-// the insert fail on the unique _id, reported as session.ErrConflict), and
-// otherwise an update whose filter asks for the live document at
-// rec.Version.
-func (s *Store) Save(ctx context.Context, key string, rec session.Record) (uint64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, fail(ctx, "save", err)
+// find reads and decodes the document with _id key, for op: one find
+// command whose filter is _id alone.
+func (s *Store) find(ctx context.Context, op, key string) (doc, bool, error) {
+	raw, err := s.coll.FindOne(ctx, bson.D{{Key: "_id", Value: key}}, options.FindOne().SetProjection(s.projection())).Raw()
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return doc{}, false, nil
 	}
-	if err := checkKey("save", key); err != nil {
-		return 0, err
-	}
-	if len(rec.Data) > MaxDataSize {
-		return 0, fmt.Errorf("mongostore: save: %d bytes of data, at most %d: %w", len(rec.Data), MaxDataSize, session.ErrTooLarge)
-	}
-	if len(rec.Owner) > MaxKeyLen || !utf8.ValidString(rec.Owner) {
-		return 0, fmt.Errorf("mongostore: save: owner of %d bytes (want at most %d bytes of UTF-8): %w", len(rec.Owner), MaxKeyLen, session.ErrUnsupported)
-	}
-	f := s.opts.Fields
-	var data any
-	if s.opts.Compat {
-		if !utf8.Valid(rec.Data) {
-			return 0, fmt.Errorf("mongostore: save: data is not valid UTF-8 and Compat mode stores a BSON string: %w", session.ErrUnsupported)
-		}
-		data = string(rec.Data)
-	} else {
-		data = bson.Binary{Subtype: bson.TypeBinaryGeneric, Data: rec.Data}
-	}
-	now := s.opts.Now()
-	next := nextVersion(rec.Version)
-	set := bson.D{
-		{Key: f.Data, Value: data},
-		{Key: f.Modified, Value: s.modifiedFor(rec.Expiry, now)},
-		{Key: f.Expires, Value: bson.NewDateTimeFromTime(rec.Expiry)},
-		{Key: f.Version, Value: int64(next)},
-	}
-	unset := bson.D{{Key: f.Seen, Value: ""}}
-	if rec.Owner != "" {
-		set = append(set, bson.E{Key: f.Owner, Value: rec.Owner})
-	} else {
-		unset = append(unset, bson.E{Key: f.Owner, Value: ""})
-	}
-	if !rec.Created.IsZero() {
-		set = append(set, bson.E{Key: f.Created, Value: bson.NewDateTimeFromTime(rec.Created)})
-	} else {
-		unset = append(unset, bson.E{Key: f.Created, Value: ""})
-	}
-	update := bson.D{{Key: "$set", Value: set}, {Key: "$unset", Value: unset}}
-
-	if rec.Version == 0 {
-		filter := append(bson.D{{Key: "_id", Value: key}}, s.expiredFilter(now)...)
-		_, err := s.coll.UpdateOne(ctx, filter, update, options.UpdateOne().SetUpsert(true))
-		if mongo.IsDuplicateKeyError(err) {
-			return 0, fmt.Errorf("mongostore: save: a live record exists: %w", session.ErrConflict)
-		}
-		if err != nil {
-			return 0, s.writeError(ctx, err)
-		}
-		return next, nil
-	}
-	filter := append(s.liveFilter(key, now), s.versionFilter(rec.Version)...)
-	res, err := s.coll.UpdateOne(ctx, filter, update)
 	if err != nil {
-		return 0, s.writeError(ctx, err)
+		return doc{}, false, fail(ctx, op, err)
 	}
-	if res.MatchedCount == 0 {
-		return 0, fmt.Errorf("mongostore: save: no live record at version %d: %w", rec.Version, session.ErrConflict)
+	d, err := s.decode(raw)
+	if err != nil {
+		return doc{}, false, fmt.Errorf("mongostore: %s %q: %w", op, key, err)
 	}
-	return next, nil
-}
-
-// modifiedFor is the modified date written with expiry: the current time,
-// but never later than expiry - MaxLifetime, so that the MaxLifetime rule
-// for PHP's writes never keeps a record alive past its expiry.
-func (s *Store) modifiedFor(expiry, now time.Time) bson.DateTime {
-	m := now
-	if limit := expiry.Add(-s.opts.MaxLifetime); limit.Before(m) {
-		m = limit
-	}
-	return bson.NewDateTimeFromTime(m)
-}
-
-// writeError maps a failed write: a document over the server's size limit
-// is session.ErrTooLarge.
-func (s *Store) writeError(ctx context.Context, err error) error {
-	var se mongo.ServerError
-	if errors.As(err, &se) {
-		// 10334 BSONObjectTooLarge, 17419/17420 update result too large.
-		for _, code := range []int{10334, 17419, 17420} {
-			if se.HasErrorCode(code) {
-				return fmt.Errorf("mongostore: save: %w: %w", session.ErrTooLarge, err)
-			}
-		}
-	}
-	return fail(ctx, "save", err)
+	return d, true, nil
 }
 
 // Delete implements session.Store with one delete command.
@@ -191,34 +111,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	if _, err := s.coll.DeleteOne(ctx, bson.D{{Key: "_id", Value: key}}); err != nil {
 		return fail(ctx, "delete", err)
-	}
-	return nil
-}
-
-// Touch implements session.Toucher with one update command that sets the
-// expiry and the modified date and leaves data and version alone. (On a
-// document written only by PHP, whose version is derived from its modified
-// date, a save with the version loaded before the touch then conflicts
-// once; the manager reloads and retries.)
-func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return fail(ctx, "touch", err)
-	}
-	if err := checkKey("touch", key); err != nil {
-		return err
-	}
-	f := s.opts.Fields
-	now := s.opts.Now()
-	update := bson.D{{Key: "$set", Value: bson.D{
-		{Key: f.Expires, Value: bson.NewDateTimeFromTime(expiry)},
-		{Key: f.Modified, Value: s.modifiedFor(expiry, now)},
-	}}}
-	res, err := s.coll.UpdateOne(ctx, s.liveFilter(key, now), update)
-	if err != nil {
-		return fail(ctx, "touch", err)
-	}
-	if res.MatchedCount == 0 {
-		return fmt.Errorf("mongostore: touch: %w", session.ErrNotFound)
 	}
 	return nil
 }

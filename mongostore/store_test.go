@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -95,11 +96,62 @@ func TestRoundTrips(t *testing.T) {
 		}
 		return nil
 	})
-	// A conflict is also a single command.
+	// A stale version is a single command too.
+	count("stale Save", 1, func() error {
+		if _, err := s.Save(ctx, key, r); !errors.Is(err, session.ErrConflict) {
+			return fmt.Errorf("stale Save: %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	// A first save on a taken key: the insert fails on the duplicate _id
+	// and one find tells a live record (conflict) from an expired one.
 	_, _ = s.Save(ctx, key, rec("x", time.Hour))
-	count("conflicting first Save", 1, func() error {
+	count("conflicting first Save (insert, find)", 2, func() error {
 		if _, err := s.Save(ctx, key, rec("y", time.Hour)); !errors.Is(err, session.ErrConflict) {
-			return err
+			return fmt.Errorf("first Save over a live record: %v, want ErrConflict", err)
+		}
+		return nil
+	})
+	dead := randomHex(32)
+	if _, err := s.Save(ctx, dead, rec("old", -time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	count("first Save over an expired record (insert, find, replace)", 3, func() error {
+		_, err := s.Save(ctx, dead, rec("new", time.Hour))
+		return err
+	})
+}
+
+// TestRoundTripsCompat counts the commands of Compat mode, whose save reads
+// the document to compare its data (see Save).
+func TestRoundTripsCompat(t *testing.T) {
+	e := newEnv(t)
+	s := e.store(t, mongostore.Options{Compat: true})
+	ctx := ctxFor(t)
+	key := randomHex(13)
+	count := func(op string, want int, fn func() error) {
+		t.Helper()
+		e.cmds.reset()
+		if err := fn(); err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		if n, by := e.cmds.snapshot(); n != want {
+			t.Errorf("%s sent %d commands %v, want %d", op, n, by, want)
+		}
+	}
+	var v uint64
+	count("new session", 1, func() (err error) { v, err = s.Save(ctx, key, rec("one", time.Hour)); return err })
+	var r session.Record
+	count("Load", 1, func() (err error) { r, err = s.Load(ctx, key); return err })
+	if r.Version != v {
+		t.Fatalf("loaded version %d, saved %d", r.Version, v)
+	}
+	count("Touch", 1, func() error { return s.Touch(ctx, key, time.Now().Add(2*time.Hour)) })
+	r.Data = []byte("two")
+	count("Save (find, update)", 2, func() (err error) { _, err = s.Save(ctx, key, r); return err })
+	count("stale Save (find)", 1, func() error {
+		if _, err := s.Save(ctx, key, r); !errors.Is(err, session.ErrConflict) {
+			return fmt.Errorf("stale Save: %v, want ErrConflict", err)
 		}
 		return nil
 	})
@@ -177,7 +229,7 @@ func TestDataFormats(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxFor(t)
 	native := e.store(t, mongostore.Options{})
-	compat := mongostore.New(e.coll, mongostore.Options{Compat: true})
+	compat := newStore(t, e.coll, mongostore.Options{Compat: true})
 
 	bin := []byte("\x00\xff\xfe not UTF-8 \xc3\x28")
 	k1 := randomHex(32)
@@ -189,11 +241,15 @@ func TestDataFormats(t *testing.T) {
 		t.Fatalf("native data stored as %s, want binary", got.Type)
 	}
 	// Compat refuses what it cannot write as a string, and leaves the record.
-	r := session.Record{Data: bin, Expiry: time.Now().Add(time.Hour), Version: v1}
+	before, err := compat.Load(ctx, k1)
+	if err != nil || !bytes.Equal(before.Data, bin) {
+		t.Fatalf("compat Load of binary data: %q, %v", before.Data, err)
+	}
+	r := session.Record{Data: bin, Expiry: time.Now().Add(time.Hour), Version: before.Version}
 	if _, err := compat.Save(ctx, k1, r); !errors.Is(err, session.ErrUnsupported) {
 		t.Fatalf("compat Save of non-UTF-8 data: %v, want ErrUnsupported", err)
 	}
-	if got, err := compat.Load(ctx, k1); err != nil || !bytes.Equal(got.Data, bin) || got.Version != v1 {
+	if got, err := native.Load(ctx, k1); err != nil || !bytes.Equal(got.Data, bin) || got.Version != v1 {
 		t.Fatalf("after a refused save: %q version %d err %v", got.Data, got.Version, err)
 	}
 
@@ -233,7 +289,7 @@ func TestInvalidKeys(t *testing.T) {
 
 func TestEnsureIndexes(t *testing.T) {
 	e := newEnv(t)
-	s := mongostore.New(e.coll, mongostore.Options{})
+	s := newStore(t, e.coll, mongostore.Options{})
 	ctx := ctxFor(t)
 	for range 2 { // idempotent
 		if err := s.EnsureIndexes(ctx); err != nil {

@@ -2,7 +2,7 @@
 // run.php plays a PHP application's requests against a session store shared
 // with the Go manager, using PHP's own session machinery
 // (session_set_save_handler, session_id, session_start, $_SESSION,
-// session_write_close) with the seed's handlers.
+// session_write_close) with the incubator adapter's handlers.
 //
 // Input (JSON on stdin):
 //   {"backend": "mysql" | "sqlite" | "mongo",
@@ -32,8 +32,8 @@ set_error_handler(static function (int $no, string $msg, string $file, int $line
     throw new ErrorException($msg, 0, $no, $file, $line);
 });
 
-require __DIR__ . '/SeedDatabaseHandler.php';
-require __DIR__ . '/SeedMongoHandler.php';
+require __DIR__ . '/IncubatorDatabaseHandler.php';
+require __DIR__ . '/IncubatorMongoHandler.php';
 
 // fixture is what the PHP application stores, with Phalcon's key
 // conventions for a Phalcon\Session\Manager whose uniqueId is "app":
@@ -76,7 +76,7 @@ ini_set('session.cache_limiter', '');
 ini_set('session.gc_probability', '0');
 ini_set('session.lazy_write', '1');
 ini_set('session.sid_length', '32');
-ini_set('session.sid_bits_per_character', '6');
+ini_set('session.sid_bits_per_character', '4');
 ini_set('session.gc_maxlifetime', (string)(int)$in['maxlifetime']);
 
 $now = 0;
@@ -94,10 +94,10 @@ switch ($in['backend']) {
         if ($in['backend'] === 'mysql') {
             $pdo->exec("SET time_zone = '+00:00'"); // = PHP's date.timezone
         }
-        $handler = new SeedDatabaseHandler($pdo, $in['table'], $in['backend'] === 'mysql', $clock);
+        $handler = new IncubatorDatabaseHandler($pdo, $in['table'], $in['backend'] === 'mysql', $clock);
         break;
     case 'mongo':
-        $handler = new SeedMongoHandler(new MongoDB\Driver\Manager($in['mongo']['uri']), $in['mongo']['ns'], $clock);
+        $handler = new IncubatorMongoHandler(new MongoDB\Driver\Manager($in['mongo']['uri']), $in['mongo']['ns'], $clock);
         break;
     default:
         throw new InvalidArgumentException('unknown backend ' . $in['backend']);

@@ -1,24 +1,31 @@
 <?php
-// SeedMongoHandler is the seed's Mongo session adapter
+// IncubatorMongoHandler is the Mongo session adapter of Phalcon's incubator
 // (phalcon/incubator-session) on PHP's own SessionHandlerInterface and the
 // mongodb extension's low-level driver (MongoDB\Driver\Manager, BulkWrite,
 // Query; the mongodb/mongodb library is not needed). It reads and writes
-// the seed's documents:
+// the incubator adapter's documents:
 //
 //   { _id: "<session id>", modified: null,        data: "<string>" }  after an insert
 //   { _id: "<session id>", modified: UTCDateTime, data: "<string>" }  after an update
 //
-//   read():    findOne {_id} (the seed checks no expiry on read)
+//   read():    findOne {_id} (the incubator adapter checks no expiry on read)
 //   write():   data unchanged since read -> nothing; count {_id};
 //              0 -> insert {_id, modified: null, data}; else $set {modified: now, data}
 //   destroy(): deleteOne {_id}
 //   gc():      deleteMany {modified: {$lte: now - maxlifetime}}
 //
-// One deliberate difference: the seed's gc() passes Unix *seconds* to
+// One deliberate difference: the incubator adapter's gc() passes Unix *seconds* to
 // UTCDateTime, which expects milliseconds, so its cutoff is in January
 // 1970 and it never deletes anything; this handler passes milliseconds,
-// as a fixed seed would. Like the seed it never deletes documents whose
+// as a fixed adapter would. Like the incubator adapter it never deletes documents whose
 // modified is null (Go's mongostore GC does).
+//
+// One addition: validateId() (SessionUpdateTimestampHandlerInterface), which
+// the incubator adapter lacks: finds {_id} like read(), so that
+// session.use_strict_mode refuses IDs the collection does not hold (without
+// it, PHP's strict mode accepts every ID with a user handler).
+// updateTimestamp() is what PHP calls instead when it has no such method:
+// write().
 //
 // The clock is injectable ($now) so that tests can move time without
 // sleeping.
@@ -30,12 +37,12 @@ use MongoDB\Driver\BulkWrite;
 use MongoDB\Driver\Manager;
 use MongoDB\Driver\Query;
 
-final class SeedMongoHandler implements SessionHandlerInterface
+final class IncubatorMongoHandler implements SessionHandlerInterface, SessionUpdateTimestampHandlerInterface
 {
     /** @var ?string what the last read() found (null: no document) */
     public ?string $lastRead = null;
 
-    /** @var ?string the seed's $this->data: the data read, for the lazy write */
+    /** @var ?string the incubator adapter's $this->data: the data read, for the lazy write */
     private ?string $data = null;
 
     /**
@@ -50,7 +57,7 @@ final class SeedMongoHandler implements SessionHandlerInterface
     public function open(string $path, string $name): bool
     {
         // One request per session_start(): forget the previous request's
-        // data (the seed's handler lives for one request only).
+        // data (the incubator adapter's handler lives for one request only).
         $this->data = null;
         return true;
     }
@@ -69,6 +76,19 @@ final class SeedMongoHandler implements SessionHandlerInterface
         }
         $this->data = $this->lastRead = (string)$docs[0]->data;
         return $this->data;
+    }
+
+    public function validateId(string $id): bool
+    {
+        return $this->manager->executeQuery(
+            $this->ns,
+            new Query(['_id' => $id], ['projection' => ['_id' => 1], 'limit' => 1])
+        )->toArray() !== [];
+    }
+
+    public function updateTimestamp(string $id, string $data): bool
+    {
+        return $this->write($id, $data);
     }
 
     public function write(string $id, string $data): bool

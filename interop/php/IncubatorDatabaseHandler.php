@@ -1,7 +1,7 @@
 <?php
-// SeedDatabaseHandler is the seed's Database session adapter
+// IncubatorDatabaseHandler is the Database session adapter of Phalcon's incubator
 // (phalcon/incubator-session) reduced to PHP's own SessionHandlerInterface
-// and PDO, issuing the seed's SQL on the seed's session_data table:
+// and PDO, issuing its SQL on its session_data table:
 //
 //   read():    SELECT data WHERE session_id = ? AND COALESCE(modified_at, created_at) >= now - maxlifetime
 //   write():   BEGIN; SELECT data ... FOR UPDATE (not on SQLite);
@@ -12,9 +12,16 @@
 //   destroy(): DELETE WHERE session_id = ?
 //   gc():      DELETE WHERE COALESCE(modified_at, created_at) < now - maxlifetime
 //
+// One addition: validateId() (SessionUpdateTimestampHandlerInterface), which
+// the incubator adapter lacks: SELECT 1 for a live row, so that
+// session.use_strict_mode refuses IDs the table does not hold (without it,
+// PHP's strict mode accepts every ID with a user handler).
+// updateTimestamp() is what PHP calls instead when it has no such method:
+// write().
+//
 // Times are written as 'Y-m-d H:i:s' text in UTC: on MySQL/MariaDB the
 // connection's time_zone is set to '+00:00' so that it matches PHP's
-// date.timezone (UTC), which is the condition under which the seed's
+// date.timezone (UTC), which is the condition under which the incubator adapter's
 // date() values and the column's CURRENT_TIMESTAMP agree; on SQLite,
 // CURRENT_TIMESTAMP is UTC text of the same shape.
 //
@@ -23,7 +30,7 @@
 
 declare(strict_types=1);
 
-final class SeedDatabaseHandler implements SessionHandlerInterface
+final class IncubatorDatabaseHandler implements SessionHandlerInterface, SessionUpdateTimestampHandlerInterface
 {
     /** @var ?string what the last read() found (null: no live row) */
     public ?string $lastRead = null;
@@ -75,6 +82,23 @@ final class SeedDatabaseHandler implements SessionHandlerInterface
         $st->closeCursor();
         $this->lastRead = $row === false ? null : (string)$row[0];
         return $this->lastRead ?? '';
+    }
+
+    public function validateId(string $id): bool
+    {
+        $maxLifetime = (int)ini_get('session.gc_maxlifetime');
+        $st = $this->pdo->prepare(
+            "SELECT 1 FROM {$this->table} WHERE session_id = ? AND COALESCE(modified_at, created_at) >= ?"
+        );
+        $st->execute([$id, $this->cutoff($maxLifetime)]);
+        $found = $st->fetch(PDO::FETCH_NUM) !== false;
+        $st->closeCursor();
+        return $found;
+    }
+
+    public function updateTimestamp(string $id, string $data): bool
+    {
+        return $this->write($id, $data);
     }
 
     public function write(string $id, string $data): bool
