@@ -44,7 +44,10 @@ func testCommands(t *testing.T, b testenv.Backend, url string) {
 
 	t.Run("ls", func(t *testing.T) {
 		if !b.Iterator {
-			fails(t, exitFail, "cannot list sessions", st, "ls")
+			r := fails(t, exitFail, "cannot list sessions", st, "ls")
+			if strings.Contains(r.stderr, "*") || strings.Contains(r.stderr, "store.Store") || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("ls on a store without listing: %q (one line, no Go type names)", r.stderr)
+			}
 			return
 		}
 		r := must(t, st, "ls")

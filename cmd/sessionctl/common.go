@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sessionkit/session"
@@ -17,7 +18,9 @@ import (
 type cli struct {
 	ctx            context.Context
 	stdout, stderr io.Writer
-	store          string
+	store          string        // the global --store
+	timeout        time.Duration // the global --timeout
+	global         *flag.FlagSet
 	cmd            command
 	flags          *cmdFlags // the current subcommand's common flags
 }
@@ -33,61 +36,100 @@ type cmdFlags struct {
 func (c *cli) flagSet(help string, cf *cmdFlags) *flag.FlagSet {
 	c.flags = cf
 	fs := flag.NewFlagSet("sessionctl "+c.cmd.name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
 	fs.StringVar(&cf.store, "store", "", "session store `URL` (default: the global --store, else env SESSIONCTL_STORE)")
-	fs.DurationVar(&cf.timeout, "timeout", 0, "give up after this long (0: no limit)")
+	fs.DurationVar(&cf.timeout, "timeout", c.timeout, "give up after this long (0: no limit); the default is the global --timeout")
 	fs.Usage = func() {
-		w := fs.Output()
+		w := c.stderr
 		args := ""
 		if c.cmd.args != "" {
 			args = " " + c.cmd.args
 		}
 		fmt.Fprintf(w, "Usage: sessionctl %s [flags]%s\n\n%s\n\nFlags:\n", c.cmd.name, args, help)
+		fs.SetOutput(w)
 		fs.PrintDefaults()
 		fmt.Fprint(w, "\nExit codes: 0 success, 1 the operation failed, 2 usage error.\n")
 	}
 	return fs
 }
 
+// parseFlags parses args with fs. The flag package's own messages (and
+// its habit of printing the whole help after them) are replaced by one
+// line; --help prints usage. It returns the exit code to stop with, or -1
+// to go on.
+func (c *cli) parseFlags(fs *flag.FlagSet, args []string, usage func()) int {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return -1
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return exitOK
+	}
+	return c.usageError("%v", err)
+}
+
 // parse parses args with fs and checks the number of positional arguments
 // (min, and max < 0 for no limit). It returns the exit code to stop with,
 // or -1 to go on.
 func (c *cli) parse(fs *flag.FlagSet, args []string, minArgs, maxArgs int) int {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code := c.parseFlags(fs, args, fs.Usage); code >= 0 {
+		return code
 	}
-	if cf := c.flags; cf != nil && cf.store == "" {
+	cf := c.flags
+	if cf != nil && cf.store == "" {
 		cf.store = c.store
+	}
+	if cf != nil && cf.timeout < 0 {
+		return c.usageError("--timeout must not be negative")
 	}
 	n := fs.NArg()
 	switch {
 	case n < minArgs:
-		return c.usageError(fs, "missing argument %s", c.cmd.args)
+		return c.usageError("missing argument %s", c.cmd.args)
 	case maxArgs >= 0 && n > maxArgs:
-		return c.usageError(fs, "unexpected argument %q", fs.Arg(maxArgs))
+		return c.usageError("unexpected argument %q", fs.Arg(maxArgs))
 	}
 	return -1
 }
 
-// usageError reports a usage error and returns exitUsage.
-func (c *cli) usageError(fs *flag.FlagSet, format string, a ...any) int {
-	fmt.Fprintf(c.stderr, "sessionctl %s: %s\n", c.cmd.name, fmt.Sprintf(format, a...))
-	fmt.Fprintf(c.stderr, "Run 'sessionctl %s --help' for usage.\n", c.cmd.name)
-	_ = fs
+// prefix is how messages of the current command start: "sessionctl: ls: ".
+func (c *cli) prefix() string {
+	if c.cmd.name == "" {
+		return "sessionctl: "
+	}
+	return "sessionctl: " + c.cmd.name + ": "
+}
+
+// usageError reports a usage error on one line, with where to read the
+// usage, and returns exitUsage.
+func (c *cli) usageError(format string, a ...any) int {
+	see := "sessionctl help"
+	if c.cmd.name != "" {
+		see += " " + c.cmd.name
+	}
+	fmt.Fprintf(c.stderr, "%s%s (see '%s')\n", c.prefix(), oneLine(fmt.Sprintf(format, a...)), see)
 	return exitUsage
 }
 
-// fail reports a failed operation and returns its exit code: exitUsage for
-// a bad store URL, exitFail otherwise.
+// fail reports a failed operation on one line and returns its exit code:
+// exitUsage for a bad store URL, exitFail otherwise.
 func (c *cli) fail(err error) int {
-	fmt.Fprintf(c.stderr, "sessionctl %s: %v\n", c.cmd.name, err)
-	if errors.Is(err, storeurl.ErrUsage) {
-		return exitUsage
+	msg := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) && c.flags != nil && c.flags.timeout > 0 {
+		msg += fmt.Sprintf(" (gave up after %s; see --timeout)", c.flags.timeout)
 	}
+	if errors.Is(err, storeurl.ErrUsage) {
+		return c.usageError("%s", msg)
+	}
+	fmt.Fprintf(c.stderr, "%s%s\n", c.prefix(), oneLine(msg))
 	return exitFail
+}
+
+// oneLine joins the lines of a message (some drivers' errors span several).
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 // context returns the command's context, with the --timeout applied.
@@ -109,8 +151,31 @@ func (c *cli) open(ctx context.Context, cf *cmdFlags, o storeurl.Options) (*stor
 // closeTarget closes t, reporting an error on stderr.
 func (c *cli) closeTarget(t *storeurl.Target) {
 	if err := t.Close(); err != nil {
-		fmt.Fprintf(c.stderr, "sessionctl %s: closing the store: %v\n", c.cmd.name, err)
+		fmt.Fprintf(c.stderr, "%sclosing the store: %s\n", c.prefix(), oneLine(err.Error()))
 	}
+}
+
+// cleanError is an error whose message is written for people, wrapping a
+// sentinel (such as session.ErrUnsupported) without repeating its text.
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() error { return e.err }
+
+// errorf returns an error with the formatted message that wraps err.
+func errorf(err error, format string, a ...any) error {
+	return &cleanError{msg: fmt.Sprintf(format, a...), err: err}
+}
+
+// iterable checks that t's store can list its sessions.
+func iterable(t *storeurl.Target) error {
+	if _, ok := t.Store.(session.Iterator); ok {
+		return nil
+	}
+	return errorf(session.ErrUnsupported, "%s: cannot list sessions (the server keeps no index of its keys)", t.Where)
 }
 
 // codecFlags are the flags of the commands that decode values or turn IDs

@@ -18,7 +18,8 @@ shows the count against the expired total. Redis and memcached expire
 records by themselves: there is nothing to collect.
 
 --dry-run counts the expired records that would be removed and removes
-nothing.
+nothing. The global --timeout (30s by default) bounds the whole run: give
+--timeout 0 for a collection that may take longer.
 
 Examples:
   sessionctl --store sqlite:///var/lib/app/sessions.db gc
@@ -36,11 +37,11 @@ func runGC(c *cli, args []string) int {
 		return code
 	}
 	if *maxBatches < 0 {
-		return c.usageError(fs, "--max-batches must not be negative")
+		return c.usageError("--max-batches must not be negative")
 	}
 	ctx, cancel := c.context(&cf)
 	defer cancel()
-	t, err := c.open(ctx, &cf, storeurl.Options{})
+	t, err := c.open(ctx, &cf, storeurl.Options{ReadOnly: *dryRun})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -72,17 +73,18 @@ func runGC(c *cli, args []string) int {
 	if *quiet {
 		bar.on = false
 	}
+	bar.start()
 	start := time.Now()
 	removed, batches, idle := 0, 0, 0
 	for *maxBatches == 0 || batches < *maxBatches {
 		n, err := col.GC(ctx)
 		batches++
 		removed += n
-		bar.update(removed)
 		if err != nil {
 			bar.done(removed)
 			return c.fail(fmt.Errorf("after removing %d expired session(s) in %d batch(es): %w", removed, batches, err))
 		}
+		bar.update(removed)
 		if n > 0 {
 			idle = 0
 			continue

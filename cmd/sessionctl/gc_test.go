@@ -99,11 +99,31 @@ func TestProgress(t *testing.T) {
 		t.Fatalf("progress drew on a non-terminal: %q", buf.String())
 	}
 	p.on = true
+	p.start()
+	p.last = time.Time{} // the next batch draws at once
 	p.update(50)
 	p.done(200)
-	want := "\r[#######.......................] 50/200  25%\r[##############################] 200/200 100%\n"
+	want := "\r[..............................] 0/200   0%\r[#######.......................] 50/200  25%\r[##############################] 200/200 100%\n"
 	if buf.String() != want {
 		t.Errorf("progress drew %q, want %q", buf.String(), want)
+	}
+	// Never 100% before the last one; more removed than counted (records
+	// expired meanwhile) grows the total instead of overflowing the bar.
+	for _, c := range []struct {
+		total, done int
+		want        string
+	}{
+		{1000, 999, "\r[#############################.] 999/1000  99%\n"},
+		{3, 2, "\r[####################..........] 2/3  66%\n"},
+		{200, 250, "\r[##############################] 250/250 100%\n"},
+		{200, 0, "\r[..............................] 0/200   0%\n"},
+	} {
+		buf.Reset()
+		p := &progress{w: &buf, on: true, total: c.total}
+		p.done(c.done)
+		if buf.String() != c.want {
+			t.Errorf("%d of %d: drew %q, want %q", c.done, c.total, buf.String(), c.want)
+		}
 	}
 	buf.Reset()
 	p = &progress{w: &buf, on: true}

@@ -58,7 +58,7 @@ type seeded struct {
 	all        []string // every store key written
 }
 
-// seed writes live sessions (two of alice, one of bob; owners only when
+// seed writes test sessions: live ones (two of alice, one of bob; owners only when
 // the store keeps them) and, for stores that keep expired records, two
 // expired ones, straight through the store with the URL's codec, the way
 // the manager writes them.
@@ -122,7 +122,7 @@ func removeKeys(t *testing.T, storeURL string, keys []string) {
 	}
 }
 
-// randomID returns a session ID that fits every store, the seed's
+// randomID returns a session ID that fits every store, the incubator's
 // VARCHAR(35) included: 32 characters of PHP's alphabet.
 func randomID() string {
 	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,-"

@@ -43,15 +43,18 @@ func runLs(c *cli, args []string) int {
 		return code
 	}
 	if *limit < 0 {
-		return c.usageError(fs, "--limit must not be negative")
+		return c.usageError("--limit must not be negative")
 	}
 	ctx, cancel := c.context(&cf)
 	defer cancel()
-	t, err := c.open(ctx, &cf, storeurl.Options{})
+	t, err := c.open(ctx, &cf, storeurl.Options{ReadOnly: true})
 	if err != nil {
 		return c.fail(err)
 	}
 	defer c.closeTarget(t)
+	if err := iterable(t); err != nil && *owner == "" {
+		return c.fail(err)
+	}
 	m := session.New(t.Store)
 
 	var tw *tabwriter.Writer
@@ -78,7 +81,10 @@ func runLs(c *cli, args []string) int {
 		infos, err := m.OwnerSessions(ctx, *owner)
 		switch {
 		case errors.Is(err, session.ErrUnsupported):
-			err = m.Iterate(ctx, emit) // no owner index: scan
+			// No owner index: scan.
+			if err = iterable(t); err == nil {
+				err = m.Iterate(ctx, emit)
+			}
 		case err == nil:
 			for _, in := range infos {
 				if !emit(in) {

@@ -16,7 +16,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -24,6 +23,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Exit codes.
@@ -64,54 +64,54 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return runContext(context.Background(), args, stdout, stderr)
 }
 
+// defaultTimeout bounds every command unless --timeout says otherwise.
+const defaultTimeout = 30 * time.Second
+
 // runContext is run with a context that Ctrl-C cancels.
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &cli{ctx: ctx, stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("sessionctl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&c.store, "store", "", "session store `URL` (default: env SESSIONCTL_STORE)")
-	fs.Usage = func() { c.mainUsage(fs) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	fs.DurationVar(&c.timeout, "timeout", defaultTimeout, "give up on any command after this long (0: no limit)")
+	c.global = fs
+	if code := c.parseFlags(fs, args, c.mainUsage); code >= 0 {
+		return code
+	}
+	if c.timeout < 0 {
+		return c.usageError("--timeout must not be negative")
 	}
 	if c.store == "" {
 		c.store = os.Getenv("SESSIONCTL_STORE")
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "sessionctl: no command given")
-		c.mainUsage(fs)
-		return exitUsage
+		return c.usageError("no command given")
 	}
 	name := fs.Arg(0)
 	if name == "help" {
 		if fs.NArg() > 1 {
-			return c.dispatch(fs.Arg(1), []string{"--help"}, fs)
+			return c.dispatch(fs.Arg(1), []string{"--help"})
 		}
-		c.mainUsage(fs)
+		c.mainUsage()
 		return exitOK
 	}
-	return c.dispatch(name, fs.Args()[1:], fs)
+	return c.dispatch(name, fs.Args()[1:])
 }
 
 // dispatch runs the command called name.
-func (c *cli) dispatch(name string, args []string, fs *flag.FlagSet) int {
+func (c *cli) dispatch(name string, args []string) int {
 	for _, cmd := range commands {
 		if cmd.name == name {
 			c.cmd = cmd
 			return cmd.run(c, args)
 		}
 	}
-	fmt.Fprintf(c.stderr, "sessionctl: unknown command %q\n", name)
-	c.mainUsage(fs)
-	return exitUsage
+	return c.usageError("unknown command %q", name)
 }
 
 // mainUsage prints the program's help.
-func (c *cli) mainUsage(fs *flag.FlagSet) {
+func (c *cli) mainUsage() {
 	w := c.stderr
+	fs := c.global
 	fmt.Fprint(w, `Usage: sessionctl [--store URL] COMMAND [flags] [args]
 
 sessionctl administers sessionkit session stores.
@@ -124,6 +124,7 @@ Commands:
 	fmt.Fprint(w, `
 Global flags:
 `)
+	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fmt.Fprintf(w, `
 Store URLs (--store or SESSIONCTL_STORE):

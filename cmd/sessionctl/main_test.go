@@ -2,11 +2,13 @@ package main
 
 import (
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sessionkit/session/cmd/internal/testenv"
 )
@@ -61,6 +63,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--store", db + "?codec=yaml", "ls"}, `unknown codec "yaml"`},
 		{[]string{"--store", db + "?layout=wide", "ls"}, `layout="wide"`},
 		{[]string{"--store", "mysql://root:secret@127.0.0.1/", "ls"}, "no database name"},
+		{[]string{"--timeout", "-1s", "ls"}, "--timeout must not be negative"},
+		{[]string{"--timeout", "soon", "ls"}, `invalid value "soon" for flag -timeout`},
+		{[]string{"--store", db, "ls", "--timeout", "-1s"}, "--timeout must not be negative"},
+		{[]string{"--store", db, "show", "--codec", "yaml", "x"}, `unknown codec "yaml"`},
 	}
 	for _, c := range cases {
 		r := ctl(t, c.args...)
@@ -74,6 +80,93 @@ func TestUsageErrors(t *testing.T) {
 		if strings.Contains(r.stderr, "secret") {
 			t.Errorf("sessionctl %s: stderr shows the password: %s", strings.Join(c.args, " "), r.stderr)
 		}
+		if n := strings.Count(r.stderr, "\n"); n != 1 || !strings.HasPrefix(r.stderr, "sessionctl: ") || !strings.Contains(r.stderr, "(see 'sessionctl help") {
+			t.Errorf("sessionctl %s: stderr is not one line saying where to read the usage:\n%s", strings.Join(c.args, " "), r.stderr)
+		}
+		if strings.Contains(r.stderr, "storeurl") {
+			t.Errorf("sessionctl %s: stderr names an internal package: %s", strings.Join(c.args, " "), r.stderr)
+		}
+	}
+	// The exact form, for a subcommand's flag and for a global one.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--store", db, "ls", "--bogus"}, "sessionctl: ls: flag provided but not defined: -bogus (see 'sessionctl help ls')\n"},
+		{[]string{"--bogus", "ls"}, "sessionctl: flag provided but not defined: -bogus (see 'sessionctl help')\n"},
+	} {
+		if r := ctl(t, c.args...); r.code != exitUsage || r.stderr != c.want {
+			t.Errorf("sessionctl %s: exit %d, stderr %q; want 2, %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
+		}
+	}
+}
+
+// TestTimeout checks that the global --timeout, and a command's own,
+// bound the command, against a server that accepts connections and never
+// answers; and that the default is 30 seconds.
+func TestTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never answered
+		}
+	}()
+	defer func() {
+		ln.Close()
+		<-accepted
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	st := "--store=redis://" + ln.Addr().String() + "/0"
+	for _, args := range [][]string{{"--timeout", "300ms", st, "stats"}, {st, "stats", "--timeout", "300ms"}} {
+		start := time.Now()
+		r := fails(t, exitFail, "gave up after 300ms", args...)
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("sessionctl %s took %v", strings.Join(args, " "), d)
+		}
+		if strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("sessionctl %s: stderr is not one line: %q", strings.Join(args, " "), r.stderr)
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"ls", "--help"}} {
+		if r := must(t, args...); !strings.Contains(r.stderr, "(default 30s)") {
+			t.Errorf("sessionctl %s does not show the 30s default timeout:\n%s", strings.Join(args, " "), r.stderr)
+		}
+	}
+}
+
+// TestReadOnlyCommands checks that the commands that only read open a
+// SQLite file read-only: on a missing file they fail with "no such
+// database" and create neither the file nor its directory; migrate
+// creates both.
+func TestReadOnlyCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "missing")
+	st := "--store=sqlite://" + filepath.Join(dir, "s.db")
+	for _, args := range [][]string{{"ls"}, {"show", "abc"}, {"stats"}, {"gc", "--dry-run"}, {"gc"}, {"rm", "abc"}} {
+		r := fails(t, exitFail, "no such database", append([]string{st}, args...)...)
+		if strings.Count(r.stderr, "\n") != 1 || strings.Count(r.stderr, "sessionctl migrate") != 1 {
+			t.Errorf("sessionctl %s: %q, want one line with one hint", strings.Join(args, " "), r.stderr)
+		}
+		if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("sessionctl %s created %s", strings.Join(args, " "), dir)
+		}
+	}
+	must(t, st, "migrate")
+	r := must(t, st, "ls")
+	if !strings.HasPrefix(r.stdout, "KEY ") || !strings.Contains(r.stderr, "0 session(s)") {
+		t.Errorf("ls after migrate: %q %q", r.stdout, r.stderr)
 	}
 }
 

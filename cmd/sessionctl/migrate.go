@@ -9,15 +9,18 @@ import (
 )
 
 const migrateHelp = `Creates the session table of a SQL store when it is missing, or upgrades
-it, and creates the indexes of a Mongo collection. It is idempotent: run it
-at every deployment. Other stores need no schema; for them it says so and
-succeeds.
+it, and creates the indexes of a Mongo collection. It looks at the table's
+columns first and refuses to change a table that is not what the upgrade
+was written for. It is idempotent: run it at every deployment ("already up
+to date"). Other stores need no schema; for them it says so and succeeds.
 
   --layout native   the native table (binary data, expiry, version, owner);
-                    an existing compat table is upgraded to it
-  --layout compat   the seed's session_data table of phalcon/incubator-session,
-                    shared with PHP; an incubator 3.4 table is upgraded to it
-  --upgrade incubator34   only the seed's upgrade of an incubator 3.4 table
+                    a compat or incubator 3.4 table is upgraded to it
+  --layout compat   the session_data table of Phalcon's incubator Database
+                    adapter, shared with PHP; an incubator 3.4 table is
+                    upgraded to it
+  --upgrade incubator34   only the upgrade of an incubator 3.4 table
+                          (integer Unix seconds) to the compat layout
   --upgrade native        only the upgrade of a compat table to native
 
 Examples:
@@ -39,15 +42,15 @@ func runMigrate(c *cli, args []string) int {
 	switch mo.Layout {
 	case "", "native", "compat", "compatibility":
 	default:
-		return c.usageError(fs, "--layout %q: want native or compat", mo.Layout)
+		return c.usageError("--layout %q: want native or compat", mo.Layout)
 	}
 	switch mo.Upgrade {
 	case "", "incubator34", "native":
 	default:
-		return c.usageError(fs, "--upgrade %q: want incubator34 or native", mo.Upgrade)
+		return c.usageError("--upgrade %q: want incubator34 or native", mo.Upgrade)
 	}
 	if mo.Upgrade == "native" && (mo.Layout == "compat" || mo.Layout == "compatibility") {
-		return c.usageError(fs, "--upgrade native contradicts --layout compat")
+		return c.usageError("--upgrade native contradicts --layout compat")
 	}
 	ctx, cancel := c.context(&cf)
 	defer cancel()
@@ -64,6 +67,6 @@ func runMigrate(c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	fmt.Fprintf(c.stdout, "%s: %s\n", t.Where, msg)
+	fmt.Fprintln(c.stdout, msg)
 	return exitOK
 }

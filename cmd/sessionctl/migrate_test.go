@@ -58,9 +58,9 @@ func tableOf(t testing.TB, storeURL string) string {
 	return u.Query().Get("table")
 }
 
-// TestMigrateUpgrades walks a table through the seed's history: an
+// TestMigrateUpgrades walks a table through the history of Phalcon's incubator Database adapter: an
 // incubator 3.4 table (integer times) written by PHP, upgraded to the
-// seed's session_data table with --upgrade incubator34, then to the native
+// adapter's session_data table with --upgrade incubator34, then to the native
 // layout with --upgrade native; the PHP session stays readable at every
 // step.
 func TestMigrateUpgrades(t *testing.T) {
@@ -90,11 +90,19 @@ func TestMigrateUpgrades(t *testing.T) {
 			}
 
 			st := "--store=" + compatURL
-			r := must(t, st, "migrate", "--upgrade", "incubator34")
-			if !strings.Contains(r.stdout, "incubator 3.4") {
+			// The store refuses to open the old table, saying what to do.
+			r := fails(t, exitFail, "sessionctl migrate --upgrade incubator34", st, "ls")
+			if strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("ls on an incubator 3.4 table: %q", r.stderr)
+			}
+			r = must(t, st, "migrate", "--upgrade", "incubator34")
+			if !strings.Contains(r.stdout, "(compat layout): upgraded from the incubator 3.4 schema") {
 				t.Errorf("migrate --upgrade incubator34: %q", r.stdout)
 			}
-			must(t, st, "migrate", "--upgrade", "incubator34") // idempotent
+			r = must(t, st, "migrate", "--upgrade", "incubator34") // idempotent
+			if !strings.Contains(r.stdout, "already up to date") {
+				t.Errorf("migrate --upgrade incubator34 again: %q", r.stdout)
+			}
 			r = must(t, st, "show", id)
 			if !strings.Contains(r.stdout, "alice") || !strings.Contains(r.stdout, "values (php)") {
 				t.Errorf("show after the incubator 3.4 upgrade:\n%s", r.stdout)
@@ -110,15 +118,20 @@ func TestMigrateUpgrades(t *testing.T) {
 			}
 
 			r = must(t, st, "migrate", "--upgrade", "native")
-			if !strings.Contains(r.stdout, "native layout") {
+			if !strings.Contains(r.stdout, "(native layout): upgraded from the compatibility layout to the native layout") {
 				t.Errorf("migrate --upgrade native: %q", r.stdout)
+			}
+			if r = must(t, st, "migrate", "--upgrade", "native"); !strings.Contains(r.stdout, "already up to date") {
+				t.Errorf("migrate --upgrade native again: %q", r.stdout)
 			}
 			nativeURL := strings.Replace(compatURL, "layout=compat", "raw_ids=true&codec=php", 1)
 			r = must(t, "--store="+nativeURL, "show", id)
 			if !strings.Contains(r.stdout, "alice") {
 				t.Errorf("show after the native upgrade:\n%s", r.stdout)
 			}
-			must(t, "--store="+nativeURL, "migrate") // already native: nothing to do
+			if r = must(t, "--store="+nativeURL, "migrate"); !strings.Contains(r.stdout, "already up to date") { // already native: nothing to do
+				t.Errorf("migrate on the native table: %q", r.stdout)
+			}
 			must(t, "--store="+nativeURL, "ls", "--owner", "nobody")
 		})
 	}
@@ -136,10 +149,19 @@ func TestMigrateCreates(t *testing.T) {
 				}
 				t.Parallel()
 				u := b.url(t, "layout="+layout)
-				fails(t, exitFail, "sessionctl migrate", "--store="+u, "stats")
-				r := must(t, "--store="+u, "migrate", "--layout", layout)
-				if !strings.Contains(r.stdout, tableOf(t, u)) {
-					t.Errorf("migrate: %q does not name the table", r.stdout)
+				r := fails(t, exitFail, "sessionctl migrate", "--store="+u, "stats")
+				if n := strings.Count(r.stderr, "create it with"); n != 1 {
+					t.Errorf("stats on a missing table gives %d hints: %q", n, r.stderr)
+				}
+				// The URL without its layout parameter: --layout decides,
+				// and the output names the layout it made.
+				plain := strings.Replace(u, "layout="+layout, "", 1)
+				r = must(t, "--store="+plain, "migrate", "--layout", layout)
+				if want := "table " + tableOf(t, u) + " (" + layout + " layout): created"; !strings.Contains(r.stdout, want) {
+					t.Errorf("migrate: %q, want %q", r.stdout, want)
+				}
+				if r = must(t, "--store="+u, "migrate"); !strings.Contains(r.stdout, "("+layout+" layout): already up to date") {
+					t.Errorf("migrate again: %q", r.stdout)
 				}
 				r = must(t, "--store="+u, "stats")
 				if !strings.Contains(r.stdout, "sessions:      0") {
@@ -196,4 +218,70 @@ func TestMigrateNoSchema(t *testing.T) {
 		t.Errorf("migrate on files: %q", r.stdout)
 	}
 	fails(t, exitFail, "no schema", "--store="+testenv.Files(t), "migrate", "--layout", "compat")
+}
+
+// TestMigrateRefuses checks that migrate looks at the table before it
+// changes it: the incubator 3.4 upgrade and --layout compat refuse a native
+// table (whose DATETIME(6) columns the upgrade would turn into TIMESTAMP)
+// and leave it as it was, and upgrades of a missing table fail.
+func TestMigrateRefuses(t *testing.T) {
+	for _, b := range sqlBackends {
+		t.Run(b.name, func(t *testing.T) {
+			if b.env != "" {
+				testenv.Need(t, b.env)
+			}
+			t.Parallel()
+			u := b.url(t, "")
+			st := "--store=" + u
+			for _, up := range []string{"incubator34", "native"} {
+				fails(t, exitFail, "no such table", st, "migrate", "--upgrade", up)
+			}
+			must(t, st, "migrate")
+			db := b.open(t, u)
+			types := columnTypes(t, db, b.name, tableOf(t, u))
+			for _, args := range [][]string{{"--upgrade", "incubator34"}, {"--layout", "compat"}} {
+				r := fails(t, exitFail, "native layout", append([]string{st, "migrate"}, args...)...)
+				if strings.Count(r.stderr, "\n") != 1 {
+					t.Errorf("migrate %s: %q is not one line", strings.Join(args, " "), r.stderr)
+				}
+				if got := columnTypes(t, db, b.name, tableOf(t, u)); got != types {
+					t.Errorf("migrate %s changed the table: %s, was %s", strings.Join(args, " "), got, types)
+				}
+			}
+			fails(t, exitFail, "remove layout=compat", "--store="+u+"&layout=compat", "ls")
+		})
+	}
+}
+
+// columnTypes returns the types of the time columns of table, as the
+// database's catalog reports them.
+func columnTypes(t *testing.T, db *sql.DB, dialect, table string) string {
+	t.Helper()
+	q := "SELECT name || ' ' || type FROM pragma_table_info(?) WHERE name LIKE '%_at' ORDER BY name"
+	switch dialect {
+	case "mysql":
+		q = "SELECT CONCAT(COLUMN_NAME, ' ', COLUMN_TYPE) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME LIKE '%_at' ORDER BY COLUMN_NAME"
+	case "postgres":
+		q = "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name LIKE '%_at' ORDER BY column_name"
+	}
+	rows, err := db.Query(q, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 3 {
+		t.Fatalf("table %s: time columns %v, want 3", table, out)
+	}
+	return strings.Join(out, ", ")
 }

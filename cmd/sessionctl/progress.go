@@ -8,13 +8,16 @@ import (
 )
 
 // progress draws a one-line progress bar on a terminal. It draws nothing
-// when its writer is not a terminal, so that logs and pipes stay clean.
+// when its writer is not a terminal, so that logs and pipes stay clean. It
+// shows only what happened: the count of removed records against the
+// expired total counted before (which grows when more were removed than
+// counted, since records expire meanwhile), never 100% before the last
+// record is removed.
 type progress struct {
 	w     io.Writer
 	on    bool
 	total int // 0 when unknown: a counter instead of a bar
 	last  time.Time
-	drawn bool
 }
 
 // newProgress returns a progress bar on w for total items (0: unknown).
@@ -22,7 +25,15 @@ func newProgress(w io.Writer, total int) *progress {
 	return &progress{w: w, on: isTerminal(w), total: total}
 }
 
-// update shows done items, at most ten times a second.
+// start draws the bar before the first batch.
+func (p *progress) start() {
+	if p.on {
+		p.last = time.Now()
+		p.draw(0)
+	}
+}
+
+// update shows done items after a batch, at most ten times a second.
 func (p *progress) update(done int) {
 	if !p.on || time.Since(p.last) < 100*time.Millisecond {
 		return
@@ -33,14 +44,15 @@ func (p *progress) update(done int) {
 
 func (p *progress) draw(done int) {
 	const width = 30
-	if p.total > 0 {
-		f := min(float64(done)/float64(p.total), 1)
-		n := int(f * width)
-		fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3.0f%%", strings.Repeat("#", n), strings.Repeat(".", width-n), done, p.total, f*100)
-	} else {
+	if p.total == 0 {
 		fmt.Fprintf(p.w, "\r%d removed", done)
+		return
 	}
-	p.drawn = true
+	p.total = max(p.total, done)
+	f := float64(done) / float64(p.total)
+	n := int(f * width)
+	pct := int(f * 100) // floor: 100% only when done == total
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3d%%", strings.Repeat("#", n), strings.Repeat(".", width-n), done, p.total, pct)
 }
 
 // done draws the final state and ends the line.

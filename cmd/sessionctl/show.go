@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -48,11 +49,11 @@ func runShow(c *cli, args []string) int {
 		return code
 	}
 	if _, err := storeurl.Codec(kf.codec); err != nil {
-		return c.usageError(fs, "--codec: %v", err)
+		return c.usageError("--codec: unknown codec %q (known: %s)", kf.codec, strings.Join(storeurl.CodecNames(), ", "))
 	}
 	ctx, cancel := c.context(&cf)
 	defer cancel()
-	t, err := c.open(ctx, &cf, storeurl.Options{})
+	t, err := c.open(ctx, &cf, storeurl.Options{ReadOnly: true})
 	if err != nil {
 		return c.fail(err)
 	}

@@ -40,11 +40,14 @@ func runStats(c *cli, args []string) int {
 	}
 	ctx, cancel := c.context(&cf)
 	defer cancel()
-	t, err := c.open(ctx, &cf, storeurl.Options{})
+	t, err := c.open(ctx, &cf, storeurl.Options{ReadOnly: true})
 	if err != nil {
 		return c.fail(err)
 	}
 	defer c.closeTarget(t)
+	if err := iterable(t); err != nil {
+		return c.fail(err)
+	}
 	m := session.New(t.Store)
 
 	s := statsJSON{Store: t.Where}

@@ -40,11 +40,19 @@ func newApp(t *storeurl.Target, cfg config) *app {
 		m.Codec = t.Codec
 	}
 	if t.RawIDs {
-		// PHP-style IDs that fit the seed's VARCHAR(35) session_id column:
+		// PHP-style IDs that fit the VARCHAR(35) session_id column of Phalcon's incubator Database adapter:
 		// 32 characters of 6 bits, 192 bits.
 		m.RawIDs = true
 		m.IDAlphabet = session.AlphabetPHP
 		m.IDLength = 32
+	}
+	if t.MaxLifetime > 0 {
+		// The compatibility layouts keep no expiry: a PHP application
+		// expires a record MaxLifetime after its modification time, and
+		// the store writes the modification time that gives the expiry.
+		// With an idle timeout of MaxLifetime that is the time of the
+		// save, as PHP itself would write it, not a time in the future.
+		m.IdleTimeout = t.MaxLifetime
 	}
 	return &app{m: m, target: t, log: cfg.Logger}
 }

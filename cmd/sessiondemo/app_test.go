@@ -136,11 +136,29 @@ func testDemo(t *testing.T, base string, b testenv.Backend) {
 		t.Errorf("this device was logged out too")
 	}
 
-	// Logout destroys the session.
-	if code, body := one.post("/logout", nil); code != http.StatusOK || !strings.Contains(body, `data-logged-in="false"`) {
+	// Logout destroys the session and leaves a flash message in a fresh
+	// one, under a new ID.
+	loggedIn := one.cookie()
+	code, body = one.post("/logout", nil)
+	if code != http.StatusOK || !strings.Contains(body, `data-logged-in="false"`) {
 		t.Errorf("logout: %d, still logged in", code)
+	}
+	if got := find(body, `<p id="flash" role="status">([^<]*)</p>`); got != loggedOut {
+		t.Errorf("after logout: flash %q, want %q", got, loggedOut)
+	}
+	if after := one.cookie(); after == "" || after == loggedIn {
+		t.Errorf("after logout the session ID is %q, want a new one (was %q)", after, loggedIn)
 	}
 	if got := counter(one); got != "2" {
 		t.Errorf("after logout the counter is %q, want a new session's (2: the redirect counted 1)", got)
+	}
+	if strings.Contains(one.last, `id="flash"`) {
+		t.Errorf("the logout flash message shows twice")
+	}
+	// The ID of the logged-in session is dead.
+	old := newBrowser(t, base)
+	old.setCookie(loggedIn)
+	if got := counter(old); got != "1" || !strings.Contains(old.last, `data-logged-in="false"`) {
+		t.Errorf("the ID from before logout still works (counter %q)", got)
 	}
 }

@@ -79,16 +79,21 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// logout destroys the session: its record is deleted and the cookie
-// expired.
+// logout destroys the session (its record is deleted, its ID dead) and
+// leaves a flash message in a fresh session: a Set after Destroy starts a
+// new session with a new ID.
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	s, ok := a.checkedSession(w, r)
 	if !ok {
 		return
 	}
 	s.Destroy()
+	s.Set(keyFlash, loggedOut)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
+
+// loggedOut is the flash message shown after logout.
+const loggedOut = "You have been logged out."
 
 // device is one line of the devices page.
 type device struct {

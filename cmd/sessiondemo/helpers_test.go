@@ -26,6 +26,18 @@ func startDemo(t testing.TB, storeURL string) (*httptest.Server, *app) {
 // startDemoWith is startDemo with a middleware around the demo's handler.
 func startDemoWith(t testing.TB, storeURL string, wrap func(http.Handler) http.Handler) (*httptest.Server, *app) {
 	t.Helper()
+	return startApp(t, storeURL, func(_ *app, h http.Handler) http.Handler {
+		if wrap != nil {
+			h = wrap(h)
+		}
+		return h
+	})
+}
+
+// startApp is startDemo with setup, which may change the app before it
+// serves and returns the handler to serve.
+func startApp(t testing.TB, storeURL string, setup func(*app, http.Handler) http.Handler) (*httptest.Server, *app) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tgt, err := storeurl.Open(ctx, storeURL, storeurl.Options{Setup: true})
@@ -33,10 +45,7 @@ func startDemoWith(t testing.TB, storeURL string, wrap func(http.Handler) http.H
 		t.Fatalf("open %s: %v", storeURL, err)
 	}
 	a := newApp(tgt, config{Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil))})
-	h := a.handler()
-	if wrap != nil {
-		h = wrap(h)
-	}
+	h := setup(a, a.handler())
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		srv.Close()
@@ -111,6 +120,12 @@ func (b *browser) cookie() string {
 		}
 	}
 	return ""
+}
+
+// setCookie gives the browser a session cookie with value.
+func (b *browser) setCookie(value string) {
+	u, _ := url.Parse(b.base)
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: value, Path: "/"}})
 }
 
 // find returns the first group of pattern in s, or "".

@@ -6,13 +6,14 @@
 //
 // Usage:
 //
-//	go run ./cmd/sessiondemo [-addr 127.0.0.1:8080] [-store URL] [-secure]
+//	go run ./cmd/sessiondemo [-addr 127.0.0.1:8080] [-store URL] [-secure] [-metrics]
 //
 // With no flags it serves http://127.0.0.1:8080 and keeps sessions in the
 // SQLite file ./sessiondemo.db. -store (or the SESSIONDEMO_STORE environment
 // variable) selects another store by URL, for example
 // mysql://root@127.0.0.1:3306/sessionkit, redis://127.0.0.1:6379/0 or
-// file:///tmp/sessions; see the cmd module's README for every form.
+// file:///tmp/sessions; see the cmd module's README for every form. -metrics
+// serves Prometheus metrics (through OpenTelemetry) on /metrics.
 package main
 
 import (
@@ -53,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on")
 	storeURL := fs.String("store", storeDefault, "session store `URL` (env SESSIONDEMO_STORE)")
 	secure := fs.Bool("secure", false, "set the Secure attribute on the session cookie (needs HTTPS in most browsers)")
+	withMetricsFlag := fs.Bool("metrics", false, "serve Prometheus metrics of the sessions and store calls on /metrics")
 	gcEvery := fs.Duration("gc-interval", 5*time.Minute, "how often to remove expired sessions, for stores that need it (0: never)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sessiondemo [flags]\n\nA demo web application of sessionkit. With no flags it serves http://127.0.0.1:8080\nand keeps sessions in the SQLite file %s.\n\nFlags:\n", defaultStore)
@@ -89,18 +91,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}()
 
 	a := newApp(target, config{Secure: *secure, Logger: logger})
+	handler := a.handler()
+	if *withMetricsFlag {
+		mt, err := newMetrics(a)
+		if err != nil {
+			fmt.Fprintf(stderr, "sessiondemo: %v\n", err)
+			return 1
+		}
+		defer mt.provider.Shutdown(context.Background())
+		handler = withMetrics(handler, mt)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sessiondemo: %v\n", err)
 		return 1
 	}
 	srv := &http.Server{
-		Handler:           a.handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(stdout, "sessiondemo: listening on http://%s\n", ln.Addr())
 	fmt.Fprintf(stdout, "sessiondemo: sessions stored in %s\n", target.Where)
+	if *withMetricsFlag {
+		fmt.Fprintf(stdout, "sessiondemo: metrics on http://%s/metrics\n", ln.Addr())
+	}
 	if !*secure {
 		fmt.Fprintln(stdout, "sessiondemo: session cookie without Secure (plain HTTP on loopback); use -secure behind HTTPS")
 	}

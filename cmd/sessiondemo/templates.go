@@ -11,6 +11,10 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
+// timeLayout is how pages show times: in UTC, as the stores keep them, so
+// that a page reads the same whatever the server's time zone.
+const timeLayout = "2006-01-02 15:04:05 UTC"
+
 // pages holds one template per page, each with the shared layout.
 var pages = func() map[string]*template.Template {
 	funcs := template.FuncMap{
@@ -18,7 +22,7 @@ var pages = func() map[string]*template.Template {
 			if t.IsZero() {
 				return "—"
 			}
-			return t.Local().Format("2006-01-02 15:04:05 MST")
+			return t.UTC().Format(timeLayout)
 		},
 		"ago": func(t time.Time) string {
 			if t.IsZero() {

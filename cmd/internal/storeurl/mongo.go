@@ -41,9 +41,19 @@ func openMongo(ctx context.Context, u *url.URL, p *params, o Options) (*Target, 
 		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	mo := mongostore.Options{Compat: p.layout == "compat", MaxLifetime: p.maxLifetime}
-	s := mongostore.New(client.Database(db).Collection(coll), mo)
+	s, err := mongostore.New(client.Database(db).Collection(coll), mo)
+	if err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
 	where := fmt.Sprintf("MongoDB %s, collection %s.%s", u.Host, db, coll)
 	t := &Target{Store: s, Where: where}
+	if mo.Compat {
+		t.MaxLifetime = p.maxLifetime
+		if t.MaxLifetime == 0 {
+			t.MaxLifetime = mongostore.DefaultMaxLifetime
+		}
+	}
 	t.closers = append(t.closers, func() error { return client.Disconnect(context.Background()) })
 	if err := client.Ping(ctx, nil); err != nil {
 		t.Close()
@@ -56,7 +66,7 @@ func openMongo(ctx context.Context, u *url.URL, p *params, o Options) (*Target, 
 		if err := s.EnsureIndexes(ctx); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("indexes %s and %s ensured on %s.%s", mongostore.OwnerIndexName, mongostore.ExpiresIndexName, db, coll), nil
+		return fmt.Sprintf("%s: indexes %s and %s ensured", where, mongostore.OwnerIndexName, mongostore.ExpiresIndexName), nil
 	}
 	t.countExpired = func(ctx context.Context) (int, error) {
 		return storedMinusLive(ctx, s, func(ctx context.Context) (int, error) {

@@ -22,7 +22,9 @@ func init() {
 //	redis-cluster://host:port,host:port,...   a Redis Cluster
 //	redis-sentinel://host:port,.../db?master=NAME  a primary behind Sentinel
 //
-// prefix=PREFIX sets the key prefix (default "session:").
+// prefix=PREFIX sets the key prefix (default "session:"). Every call
+// honours its context's deadline (ContextTimeoutEnabled), so that the
+// programs' timeouts bound it.
 func openRedis(ctx context.Context, u *url.URL, p *params, _ Options) (*Target, error) {
 	var (
 		client redis.UniversalClient
@@ -34,6 +36,7 @@ func openRedis(ctx context.Context, u *url.URL, p *params, _ Options) (*Target, 
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 		}
+		opt.ContextTimeoutEnabled = true
 		client = redis.NewClient(opt)
 		where = fmt.Sprintf("Redis %s db %d", opt.Addr, opt.DB)
 	default:
@@ -41,7 +44,7 @@ func openRedis(ctx context.Context, u *url.URL, p *params, _ Options) (*Target, 
 		if u.Host == "" {
 			return nil, fmt.Errorf("%w: %s: no address", ErrUsage, u.Scheme)
 		}
-		uo := &redis.UniversalOptions{Addrs: addrs}
+		uo := &redis.UniversalOptions{Addrs: addrs, ContextTimeoutEnabled: true}
 		if u.User != nil {
 			uo.Username = u.User.Username()
 			uo.Password, _ = u.User.Password()
@@ -73,7 +76,11 @@ func openRedis(ctx context.Context, u *url.URL, p *params, _ Options) (*Target, 
 		client.Close()
 		return nil, fmt.Errorf("%w: redis: prefix must not contain { or }", ErrUsage)
 	}
-	s := redisstore.New(client, redisstore.Options{Prefix: prefix})
+	s, err := redisstore.New(client, redisstore.Options{Prefix: prefix})
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("%w: redis: %v", ErrUsage, err)
+	}
 	t := &Target{Store: s, Where: fmt.Sprintf("%s, keys %s*", where, s.Prefix()), selfExpiring: true}
 	t.closers = append(t.closers, client.Close)
 	if err := client.Ping(ctx).Err(); err != nil {

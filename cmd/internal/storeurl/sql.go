@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -22,12 +21,20 @@ func init() {
 	register(openSQL, []string{"table", "layout", "max_lifetime", "base64"}, "sqlite", "sqlite3", "mysql", "mariadb", "postgres", "postgresql")
 }
 
-// sqlDB is a database/sql handle on one of the three dialects.
+// sqlDB is how to reach one database of the three dialects.
 type sqlDB struct {
 	driver, dsn, where string
 	dialect            sqlstore.Dialect
-	file               string // SQLite's database file
+	file               string     // SQLite's database file (absolute)
+	query              url.Values // SQLite's driver parameters
+}
 
+// dsnFor returns the DSN, for SQLite opened in mode.
+func (st sqlDB) dsnFor(mode sqliteMode) string {
+	if st.file == "" {
+		return st.dsn
+	}
+	return sqliteDSN(st.file, st.query, mode)
 }
 
 // sqlTarget turns a URL into a driver name, DSN and dialect.
@@ -47,12 +54,7 @@ func sqlTarget(u *url.URL) (sqlDB, error) {
 				return sqlDB{}, fmt.Errorf("%w: sqlite: unknown parameter %q", ErrUsage, k)
 			}
 		}
-		if !q.Has("_pragma") {
-			// Wait for a lock rather than fail at once, and let readers and
-			// one writer work side by side.
-			q["_pragma"] = []string{"busy_timeout(10000)", "journal_mode(WAL)"}
-		}
-		return sqlDB{driver: "sqlite", dsn: "file:" + path + "?" + q.Encode(), where: "SQLite file " + path, dialect: sqlstore.SQLite, file: path}, nil
+		return sqlDB{driver: "sqlite", where: "SQLite file " + path, dialect: sqlstore.SQLite, file: path, query: q}, nil
 	case "mysql", "mariadb":
 		cfg := mysql.NewConfig()
 		if u.User != nil {
@@ -95,7 +97,9 @@ func sqlTarget(u *url.URL) (sqlDB, error) {
 
 // openSQL opens a SQL store. Parameters: layout=native|compat,
 // table=[schema.]NAME (default session_data), max_lifetime (compat), and
-// base64=true (compat: data base64-encoded in the text column).
+// base64=true (compat: data base64-encoded in the text column). A SQLite
+// file is created only for Setup and SchemaOnly, and opened read-only for
+// ReadOnly.
 func openSQL(ctx context.Context, u *url.URL, p *params, o Options) (*Target, error) {
 	st, err := sqlTarget(u)
 	if err != nil {
@@ -113,67 +117,54 @@ func openSQL(ctx context.Context, u *url.URL, p *params, o Options) (*Target, er
 	if table == "" {
 		table = "session_data"
 	}
-	where := fmt.Sprintf("%s, table %s (%s layout)", st.where, table, p.layout)
+	schema := sqlSchema{opts: opts, server: st.where, table: table, layout: p.layout}
+	where := schema.where(p.layout)
+	mode := sqliteReadWrite
+	switch {
+	case o.Setup || o.SchemaOnly:
+		mode = sqliteCreate
+	case o.ReadOnly:
+		mode = sqliteReadOnly
+	}
 	if st.file != "" {
-		if err := os.MkdirAll(filepath.Dir(st.file), 0o700); err != nil {
-			return nil, fmt.Errorf("sqlite: %w", err)
+		if err := prepareSQLiteFile(st.file, mode); err != nil {
+			return nil, err
 		}
 	}
-	db, err := sql.Open(st.driver, st.dsn)
+	db, err := sql.Open(st.driver, st.dsnFor(mode))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
-	t := &Target{Where: where}
+	schema.db = db
+	t := &Target{Where: where, MaxLifetime: p.maxLifetime}
+	if t.MaxLifetime == 0 && p.layout == "compat" {
+		t.MaxLifetime = defaultMaxLifetime
+	}
 	t.closers = append(t.closers, db.Close)
 	if err := db.PingContext(ctx); err != nil {
 		t.Close()
 		return nil, fmt.Errorf("connect to %s: %w", st.where, err)
 	}
-	t.migrate = func(ctx context.Context, m MigrateOptions) (string, error) {
-		mo := opts
-		switch m.Layout {
-		case "":
-		case "native":
-			mo.Layout = sqlstore.Native
-		case "compat", "compatibility":
-			mo.Layout = sqlstore.Compatibility
-		default:
-			return "", fmt.Errorf("%w: layout %q (want native or compat)", ErrUsage, m.Layout)
-		}
-		switch m.Upgrade {
-		case "":
-			if err := sqlstore.Migrate(ctx, db, mo); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("table %s is in the %s layout (created or upgraded when needed)", table, mo.Layout), nil
-		case "incubator34":
-			if err := sqlstore.UpgradeIncubator34(ctx, db, mo); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("table %s upgraded from the incubator 3.4 schema to the seed's session_data schema", table), nil
-		case "native":
-			if err := sqlstore.UpgradeToNative(ctx, db, mo); err != nil {
-				return "", err
-			}
-			return fmt.Sprintf("table %s upgraded to the native layout", table), nil
-		}
-		return "", fmt.Errorf("%w: --upgrade %q (want incubator34 or native)", ErrUsage, m.Upgrade)
-	}
+	t.migrate = schema.migrate
 	if o.SchemaOnly {
 		return p.finish(t)
 	}
 	if o.Setup {
 		if _, err := t.migrate(ctx, MigrateOptions{}); err != nil {
 			t.Close()
-			return nil, fmt.Errorf("create the session table in %s: %w", st.where, err)
+			return nil, fmt.Errorf("create the session table: %w", err)
 		}
+	}
+	if err := schema.fits(ctx); err != nil {
+		t.Close()
+		return nil, err
 	}
 	var closeStore func() error
 	if opts.Layout == sqlstore.Compatibility {
 		s, err := sqlstore.NewCompat(ctx, db, opts)
 		if err != nil {
 			t.Close()
-			return nil, fmt.Errorf("open %s: %w (create it with: sessionctl migrate --layout compat)", where, err)
+			return nil, fmt.Errorf("open %s: %w", where, err)
 		}
 		t.Store, closeStore = s, s.Close
 		t.NoOwners = !s.HasOwner()
@@ -181,7 +172,7 @@ func openSQL(ctx context.Context, u *url.URL, p *params, o Options) (*Target, er
 		s, err := sqlstore.New(ctx, db, opts)
 		if err != nil {
 			t.Close()
-			return nil, fmt.Errorf("open %s: %w (create it with: sessionctl migrate)", where, err)
+			return nil, fmt.Errorf("open %s: %w", where, err)
 		}
 		t.Store, closeStore = s, s.Close
 	}

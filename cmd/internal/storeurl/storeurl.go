@@ -42,7 +42,7 @@ import (
 )
 
 // ErrUsage is wrapped by errors about a malformed or unsupported URL.
-var ErrUsage = errors.New("storeurl: bad store URL")
+var ErrUsage = errors.New("bad store URL")
 
 // Options change how Open prepares a store.
 type Options struct {
@@ -54,14 +54,21 @@ type Options struct {
 	// itself, which would fail on a missing or old table: Target.Store may
 	// then be nil.
 	SchemaOnly bool
+	// ReadOnly opens the store for reading only, for commands that change
+	// nothing: a SQLite file is opened read-only (and must exist).
+	ReadOnly bool
 }
+
+// defaultMaxLifetime is PHP's session.gc_maxlifetime default, which the
+// compatibility layouts use when the URL sets no max_lifetime.
+const defaultMaxLifetime = 1440 * time.Second
 
 // MigrateOptions describe a schema change for Target.Migrate.
 type MigrateOptions struct {
 	// Layout is "native" or "compat" (default: the URL's layout).
 	Layout string
-	// Upgrade is "", "incubator34" (the incubator 3.4 table to the seed's
-	// table) or "native" (the seed's table to the native layout).
+	// Upgrade is "", "incubator34" (the incubator 3.4 table to the
+	// compatibility layout) or "native" (the compatibility layout to native).
 	Upgrade string
 }
 
@@ -85,9 +92,16 @@ type Target struct {
 	// Layout is "native" or "compat".
 	Layout string
 	// NoOwners reports that the store cannot keep a record's owner (the
-	// seed's session_data table without an owner column): a save with an
+	// session_data table of Phalcon's incubator Database adapter, without an owner column): a save with an
 	// owner would fail.
 	NoOwners bool
+	// MaxLifetime is, for the compatibility layouts, PHP's
+	// session.gc_maxlifetime that the store assumes (the URL's max_lifetime,
+	// default 1440 s): a PHP application expires a record that long after
+	// its modification time. A manager sharing the records with PHP sets
+	// its IdleTimeout to it, so that the stored modification time is the
+	// time of the last save. 0 for the other layouts.
+	MaxLifetime time.Duration
 
 	closers      []func() error
 	migrate      func(ctx context.Context, o MigrateOptions) (string, error)
@@ -115,7 +129,8 @@ func (t *Target) Close() error {
 }
 
 // Migrate creates or upgrades the store's schema and returns a sentence
-// saying what it did. It fails with session.ErrUnsupported for stores
+// saying where and what it did ("SQLite file ..., table ... (native
+// layout): created"). It fails with session.ErrUnsupported for stores
 // without a schema.
 func (t *Target) Migrate(ctx context.Context, o MigrateOptions) (string, error) {
 	if t.migrate == nil {

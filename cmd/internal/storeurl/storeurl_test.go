@@ -23,8 +23,9 @@ func TestSQLTarget(t *testing.T) {
 		{"mysql://user:p%40ss@db.example:3307/app", "mysql", "user:p@ss@tcp(db.example:3307)/app?parseTime=true", sqlstore.MySQL},
 		{"mysql://root@127.0.0.1/sessionkit?tls=skip-verify", "mysql", "root@tcp(127.0.0.1:3306)/sessionkit?parseTime=true&tls=skip-verify", sqlstore.MySQL},
 		{"postgres://postgres@127.0.0.1:5432/sessionkit?sslmode=disable", "pgx", "postgres://postgres@127.0.0.1:5432/sessionkit?sslmode=disable", sqlstore.Postgres},
-		{"sqlite://" + dir + "/s.db", "sqlite", "file:" + dir + "/s.db?_pragma=busy_timeout%2810000%29&_pragma=journal_mode%28WAL%29", sqlstore.SQLite},
-		{"sqlite:rel/x.db?_pragma=foreign_keys(1)", "sqlite", "file:" + abs + "?_pragma=foreign_keys%281%29", sqlstore.SQLite},
+		{"sqlite://" + dir + "/s.db", "sqlite", "file:" + dir + "/s.db?_pragma=busy_timeout%285000%29&_pragma=journal_mode%28WAL%29&_txlock=immediate&mode=rw", sqlstore.SQLite},
+		{"sqlite:rel/x.db?_pragma=foreign_keys(1)", "sqlite", "file:" + abs + "?_pragma=foreign_keys%281%29&_pragma=busy_timeout%285000%29&_pragma=journal_mode%28WAL%29&_txlock=immediate&mode=rw", sqlstore.SQLite},
+		{"sqlite:rel/x.db?_pragma=busy_timeout(100)&_pragma=journal_mode(DELETE)&_txlock=deferred", "sqlite", "file:" + abs + "?_pragma=busy_timeout%28100%29&_pragma=journal_mode%28DELETE%29&_txlock=deferred&mode=rw", sqlstore.SQLite},
 	}
 	for _, c := range cases {
 		u, err := url.Parse(c.url)
@@ -36,8 +37,8 @@ func TestSQLTarget(t *testing.T) {
 			t.Errorf("%s: %v", c.url, err)
 			continue
 		}
-		if got.driver != c.driver || got.dsn != c.dsn || got.dialect != c.dialect {
-			t.Errorf("%s:\n got %s %q %v\nwant %s %q %v", c.url, got.driver, got.dsn, got.dialect, c.driver, c.dsn, c.dialect)
+		if dsn := got.dsnFor(sqliteReadWrite); got.driver != c.driver || dsn != c.dsn || got.dialect != c.dialect {
+			t.Errorf("%s:\n got %s %q %v\nwant %s %q %v", c.url, got.driver, dsn, got.dialect, c.driver, c.dsn, c.dialect)
 		}
 		if strings.Contains(got.where, "p@ss") {
 			t.Errorf("%s: where %q shows the password", c.url, got.where)
