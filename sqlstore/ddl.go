@@ -158,7 +158,8 @@ func CreateSchema(ctx context.Context, db *sql.DB, opts Options) error {
 // Migrate brings the table to opts.Layout: it creates a missing table; for
 // Native it upgrades a compatibility-layout table (or adds what an older
 // native table lacks) with [UpgradeToNative]; for Compatibility it upgrades
-// an incubator 3.4 table with [UpgradeIncubator34]. It is idempotent.
+// an incubator 3.4 table with [UpgradeIncubator34], and refuses a native
+// table (ErrSchema): it never turns a native table back. It is idempotent.
 func Migrate(ctx context.Context, db *sql.DB, opts Options) error {
 	n, err := schemaNames(db, opts)
 	if err != nil {
@@ -174,6 +175,9 @@ func Migrate(ctx context.Context, db *sql.DB, opts Options) error {
 	}
 	if o.Layout == Native {
 		return UpgradeToNative(ctx, db, o)
+	}
+	if ti.native(o.Columns) {
+		return errNativeTable(o.Table, "Migrate to the compatibility layout", o.Columns)
 	}
 	if o.Dialect != SQLite {
 		cc, _ := ti.get(o.Columns.Created)

@@ -61,6 +61,9 @@ func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine
 		return nil, fmt.Errorf("%w: table %s does not exist (create it with CreateSchema or Migrate)", ErrSchema, o.Table)
 	}
 	c := o.Columns
+	if compat && ti.native(c) {
+		return nil, errNativeTable(o.Table, "NewCompat", c)
+	}
 	required := []string{c.ID, c.Data, c.Created, c.Modified}
 	if !compat {
 		required = append(required, c.Expires, c.Version, c.Owner)

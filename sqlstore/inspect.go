@@ -28,6 +28,20 @@ func (ti tableInfo) get(name string) (column, bool) {
 	return c, ok
 }
 
+// native reports whether the table has the native layout's own columns
+// (expiry and version), which the compatibility layout never writes.
+func (ti tableInfo) native(c Columns) bool {
+	_, e := ti.get(c.Expires)
+	_, v := ti.get(c.Version)
+	return e && v
+}
+
+// errNativeTable is the error of an operation on the compatibility layout
+// that finds a native table.
+func errNativeTable(table, op string, c Columns) error {
+	return fmt.Errorf("%w: table %s has the native layout (columns %s and %s): %s applies to the compatibility layout only", ErrSchema, table, c.Expires, c.Version, op)
+}
+
 var declLenRE = regexp.MustCompile(`^\s*([A-Za-z ]+)\s*(?:\(\s*(\d+)\s*(?:,\s*\d+\s*)?\))?.*$`)
 
 // inspect reads the columns of the table of n from the catalog.

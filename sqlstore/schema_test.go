@@ -251,3 +251,56 @@ func TestOptionsValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestCompatOperationsRefuseNativeTable: the compatibility-layout schema
+// functions and NewCompat refuse a native table and leave its columns as
+// they are.
+func TestCompatOperationsRefuseNativeTable(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := ctxT(t)
+			db := b.open(t, nil)
+			opts := sqlstore.Options{Dialect: b.dialect, Table: uniqueTable(t, db, b.dialect), Layout: sqlstore.Native}
+			if err := sqlstore.CreateSchema(ctx, db, opts); err != nil {
+				t.Fatal(err)
+			}
+			before := columnTypes(t, db, opts.Table)
+			compat := opts
+			compat.Layout = sqlstore.Compatibility
+			for name, err := range map[string]error{
+				"UpgradeIncubator34": sqlstore.UpgradeIncubator34(ctx, db, compat),
+				"Migrate compat":     sqlstore.Migrate(ctx, db, compat),
+				"NewCompat":          func() error { _, err := sqlstore.NewCompat(ctx, db, compat); return err }(),
+			} {
+				if !errors.Is(err, sqlstore.ErrSchema) || !strings.Contains(err.Error(), "native layout") {
+					t.Errorf("%s on a native table: %v, want ErrSchema naming the native layout", name, err)
+				}
+			}
+			if after := columnTypes(t, db, opts.Table); !slices.Equal(before, after) {
+				t.Fatalf("columns changed: %v -> %v", before, after)
+			}
+			if _, err := sqlstore.New(ctx, db, opts); err != nil {
+				t.Fatalf("the native table no longer opens: %v", err)
+			}
+		})
+	}
+}
+
+// columnTypes returns the table's columns with their database types.
+func columnTypes(t *testing.T, db *sql.DB, table string) []string {
+	t.Helper()
+	rows, err := db.QueryContext(ctxT(t), "SELECT * FROM "+table+" WHERE 1=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range cts {
+		out = append(out, c.Name()+" "+c.DatabaseTypeName())
+	}
+	return out
+}

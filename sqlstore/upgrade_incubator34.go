@@ -13,7 +13,8 @@ import (
 // keeping every row's times (the adapter's two bare ALTER statements would
 // read the integers as dates). On MySQL it finishes with those two ALTER
 // statements; PostgreSQL converts in one transaction; SQLite, whose columns
-// take any type, converts the values. Running it again changes nothing.
+// take any type, converts the values. Running it again changes nothing. A
+// table of the native layout is refused with ErrSchema and left as it is.
 func UpgradeIncubator34(ctx context.Context, db *sql.DB, opts Options) error {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -23,6 +24,9 @@ func UpgradeIncubator34(ctx context.Context, db *sql.DB, opts Options) error {
 	n := newNames(o)
 	c := o.Columns
 	err = withConn(ctx, db, n, func(conn *sql.Conn, ti tableInfo) error {
+		if ti.native(c) {
+			return errNativeTable(o.Table, "UpgradeIncubator34", c)
+		}
 		cc, ok1 := ti.get(c.Created)
 		mc, ok2 := ti.get(c.Modified)
 		if !ok1 || !ok2 {
