@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -52,19 +53,33 @@ type backend struct {
 type backendSetup struct {
 	name  string
 	setup func(tb testing.TB) *backend
+	// sizeOnly marks a backend that differs from another one only in how
+	// many other sessions its store holds: TestLostUpdates skips it.
+	sizeOnly bool
 }
 
 // backends lists every backend in the order the report shows them.
 var backends = []backendSetup{
-	{"memory", setupMemory},
-	{"file", setupFile},
-	{"sqlite", setupSQLite},
-	{"mariadb", setupMariaDB},
-	{"postgres", setupPostgres},
-	{"mongo", setupMongo},
-	{"redis", setupRedis},
-	{"memcached", setupMemcached},
+	{name: "memory", setup: setupMemory},
+	{name: "file", setup: setupFile},
+	{name: "sqlite", setup: setupSQLite},
+	{name: "mariadb", setup: setupMariaDB("mariadb", "SESSION_TEST_MYSQL_DSN")},
+	{name: "mariadb-durable", setup: setupMariaDB("mariadb-durable", "SESSION_TEST_MYSQL_DURABLE_DSN")},
+	{name: "postgres", setup: setupPostgres("postgres", "SESSION_TEST_POSTGRES_DSN")},
+	{name: "postgres-durable", setup: setupPostgres("postgres-durable", "SESSION_TEST_POSTGRES_DURABLE_DSN")},
+	{name: "mongo", setup: setupMongo("mongo", mongoOthers)},
+	{name: "mongo-10k", setup: setupMongo("mongo-10k", mongoOthers10k), sizeOnly: true},
+	{name: "redis", setup: setupRedis},
+	{name: "memcached", setup: setupMemcached},
 }
+
+// The Mongo backends' collections hold this many other sessions besides
+// the ones a run creates, so that a cost growing with the collection shows
+// as a difference between mongo and mongo-10k.
+const (
+	mongoOthers    = 10
+	mongoOthers10k = 10000
+)
 
 // env returns the server address in variable name, or skips.
 func env(tb testing.TB, name string) string {
@@ -97,13 +112,11 @@ func setupMemory(tb testing.TB) *backend {
 	tb.Cleanup(sm.StopCleanup)
 	cookie := sessions.NewCookieStore(gorillaKey)
 	cookie.Options = gorillaOptions()
-	mj := sessionkitJSON(countSK(memstore.New(), c))
-	mj.only = nil // every workload on memory
 	return &backend{name: "memory", calls: c, libs: []*lib{
 		sessionkitLib(countSK(memstore.New(), c)),
 		scsLib("scs", &countedSCS{sm, c}),
 		gorillaLib("gorilla-cookie", cookie),
-		mj,
+		sessionkitGob(countSK(memstore.New(), c)),
 	}}
 }
 
@@ -127,15 +140,13 @@ func setupFile(tb testing.TB) *backend {
 	}}
 }
 
-// sessionkitJSON is sessionkit with JSONCodec instead of the default
-// GobCodec, on the read-only and write workloads, to show what the codec
-// costs.
-func sessionkitJSON(store session.Store) *lib {
+// sessionkitGob is sessionkit with GobCodec, the default before
+// BinaryCodec, to show what the codec costs where nothing else does: it
+// runs on memory only.
+func sessionkitGob(store session.Store) *lib {
 	m := session.New(store)
-	m.Codec = session.JSONCodec{}
-	l := sessionkitLibM("sessionkit-json", m)
-	l.only = map[string]bool{"readonly": true, "write": true}
-	return l
+	m.Codec = session.GobCodec{}
+	return sessionkitLibM("sessionkit-gob", m)
 }
 
 // ---- SQL ----
@@ -183,20 +194,24 @@ func setupSQLite(tb testing.TB) *backend {
 	}
 	db := openSQL(tb, conn, c)
 	skTable, scsTable := unique("sk_"), unique("scs_")
-	skStore := sessionkitSQL(tb, db, sqlstore.SQLite, skTable)
-	sk := sessionkitLib(skStore)
+	sk := sessionkitLib(sessionkitSQL(tb, db, sqlstore.SQLite, skTable))
 	// scs's README schema.
 	mustExec(tb, db, "CREATE TABLE "+scsTable+" (token TEXT PRIMARY KEY, data BLOB NOT NULL, expiry REAL NOT NULL)")
 	mustExec(tb, db, "CREATE INDEX "+scsTable+"_expiry_idx ON "+scsTable+"(expiry)")
 	ss := sqlite3store.NewWithConfig(db, sqlite3store.Config{TableName: scsTable, CleanUpInterval: 5 * time.Minute})
 	tb.Cleanup(ss.StopCleanup)
 	return &backend{name: "sqlite", calls: c, libs: []*lib{
-		sk, scsLib("scs", ss), driverLib(sk, sqlCeiling(tb, db, c, sk, skTable, false)), sessionkitJSON(skStore),
+		sk, scsLib("scs", ss), driverLib(sk, sqlCeiling(tb, db, c, sk, skTable, false)),
 	}}
 }
 
-func setupMariaDB(tb testing.TB) *backend {
-	dsn := env(tb, "SESSION_TEST_MYSQL_DSN")
+// setupMariaDB returns the setup of backend name on the server whose DSN
+// is in variable dsnVar.
+func setupMariaDB(name, dsnVar string) func(tb testing.TB) *backend {
+	return func(tb testing.TB) *backend { return mariadbBackend(tb, name, env(tb, dsnVar)) }
+}
+
+func mariadbBackend(tb testing.TB, name, dsn string) *backend {
 	c := &counter{}
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
@@ -223,8 +238,7 @@ func setupMariaDB(tb testing.TB) *backend {
 		tb.Fatal(err)
 	}
 	db := openSQL(tb, conn, c)
-	skStore := sessionkitSQL(tb, db, sqlstore.MySQL, "sk_sessions")
-	sk := sessionkitLib(skStore)
+	sk := sessionkitLib(sessionkitSQL(tb, db, sqlstore.MySQL, "sk_sessions"))
 	// scs's README schema.
 	mustExec(tb, db, "CREATE TABLE sessions (token CHAR(43) PRIMARY KEY, data BLOB NOT NULL, expiry TIMESTAMP(6) NOT NULL)")
 	mustExec(tb, db, "CREATE INDEX sessions_expiry_idx ON sessions (expiry)")
@@ -232,13 +246,18 @@ func setupMariaDB(tb testing.TB) *backend {
 	// that its cleanup goroutine assigns, a data race that -race reports;
 	// the goroutine would not run within a benchmark anyway.
 	ms := mysqlstore.NewWithCleanupInterval(db, 0)
-	return &backend{name: "mariadb", calls: c, libs: []*lib{
-		sk, scsLib("scs", ms), driverLib(sk, sqlCeiling(tb, db, c, sk, "sk_sessions", false)), sessionkitJSON(skStore),
+	return &backend{name: name, calls: c, libs: []*lib{
+		sk, scsLib("scs", ms), driverLib(sk, sqlCeiling(tb, db, c, sk, "sk_sessions", false)),
 	}}
 }
 
-func setupPostgres(tb testing.TB) *backend {
-	dsn := env(tb, "SESSION_TEST_POSTGRES_DSN")
+// setupPostgres returns the setup of backend name on the server whose DSN
+// is in variable dsnVar.
+func setupPostgres(name, dsnVar string) func(tb testing.TB) *backend {
+	return func(tb testing.TB) *backend { return postgresBackend(tb, name, env(tb, dsnVar)) }
+}
+
+func postgresBackend(tb testing.TB, name, dsn string) *backend {
 	c := &counter{}
 	conn, err := connectorFor(stdlib.GetDefaultDriver(), dsn)
 	if err != nil {
@@ -251,22 +270,26 @@ func setupPostgres(tb testing.TB) *backend {
 			_, _ = db.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t)
 		}
 	})
-	skStore := sessionkitSQL(tb, db, sqlstore.Postgres, skTable)
-	sk := sessionkitLib(skStore)
+	sk := sessionkitLib(sessionkitSQL(tb, db, sqlstore.Postgres, skTable))
 	// scs's README schema.
 	mustExec(tb, db, "CREATE TABLE "+scsTable+" (token TEXT PRIMARY KEY, data BYTEA NOT NULL, expiry TIMESTAMPTZ NOT NULL)")
 	mustExec(tb, db, "CREATE INDEX "+scsTable+"_expiry_idx ON "+scsTable+" (expiry)")
 	ps := postgresstore.NewWithConfig(db, postgresstore.Config{TableName: scsTable, CleanUpInterval: 5 * time.Minute})
 	tb.Cleanup(ps.StopCleanup)
-	return &backend{name: "postgres", calls: c, libs: []*lib{
-		sk, scsLib("scs", ps), driverLib(sk, sqlCeiling(tb, db, c, sk, skTable, true)), sessionkitJSON(skStore),
+	return &backend{name: name, calls: c, libs: []*lib{
+		sk, scsLib("scs", ps), driverLib(sk, sqlCeiling(tb, db, c, sk, skTable, true)),
 	}}
 }
 
 // ---- MongoDB ----
 
-func setupMongo(tb testing.TB) *backend {
-	uri := env(tb, "SESSION_TEST_MONGO_URI")
+// setupMongo returns the setup of backend name, whose collections hold
+// others sessions besides the run's own.
+func setupMongo(name string, others int) func(tb testing.TB) *backend {
+	return func(tb testing.TB) *backend { return mongoBackend(tb, name, env(tb, "SESSION_TEST_MONGO_URI"), others) }
+}
+
+func mongoBackend(tb testing.TB, name, uri string, others int) *backend {
 	c := &counter{}
 	client, err := mongo.Connect(options.Client().ApplyURI(uri).SetMonitor(mongoMonitor(c)).SetTimeout(30 * time.Second))
 	if err != nil {
@@ -287,6 +310,7 @@ func setupMongo(tb testing.TB) *backend {
 		tb.Fatal(err)
 	}
 	sk := sessionkitLib(ms)
+	fillMongo(tb, skColl, scsColl, sk, others)
 	read := func(ctx context.Context, key string) ([]byte, error) {
 		raw, err := skColl.FindOne(ctx, bson.D{{Key: "_id", Value: key}}).Raw()
 		if err != nil {
@@ -316,9 +340,44 @@ func setupMongo(tb testing.TB) *backend {
 			return err
 		},
 	}
-	return &backend{name: "mongo", calls: c, libs: []*lib{
-		sk, scsLib("scs*", scsMongo{scsColl}), driverLib(sk, ceil), sessionkitJSON(ms),
+	return &backend{name: name, calls: c, libs: []*lib{
+		sk, scsLib("scs*", scsMongo{scsColl}), driverLib(sk, ceil),
 	}}
+}
+
+// fillMongo puts others live sessions into each collection: copies, under
+// new IDs, of a document sessionkit's store wrote (so they have its
+// shape and indexes) and of scs's.
+func fillMongo(tb testing.TB, skColl, scsColl *mongo.Collection, sk *lib, others int) {
+	tb.Helper()
+	ctx := ctxFor(tb)
+	sk.seed(tb)
+	var model bson.D
+	if err := skColl.FindOne(ctx, bson.D{}).Decode(&model); err != nil {
+		tb.Fatalf("a document to copy: %v", err)
+	}
+	expiry := time.Now().Add(idleTimeout)
+	const batch = 1000
+	for done := 0; done < others; done += batch {
+		n := min(batch, others-done)
+		skDocs, scsDocs := make([]any, n), make([]any, n)
+		for i := range n {
+			d := slices.Clone(model)
+			for j := range d {
+				if d[j].Key == "_id" {
+					d[j].Value = unique("other")
+				}
+			}
+			skDocs[i] = d
+			scsDocs[i] = bson.D{{Key: "_id", Value: unique("other")}, {Key: "data", Value: payload}, {Key: "expiry", Value: expiry}}
+		}
+		if _, err := skColl.InsertMany(ctx, skDocs); err != nil {
+			tb.Fatalf("filling %s: %v", skColl.Name(), err)
+		}
+		if _, err := scsColl.InsertMany(ctx, scsDocs); err != nil {
+			tb.Fatalf("filling %s: %v", scsColl.Name(), err)
+		}
+	}
 }
 
 // payload stands for a small session's encoded data in the ceiling's
@@ -396,7 +455,7 @@ func setupRedis(tb testing.TB) *backend {
 		insert: func(ctx context.Context, key string) error { return put(ctx, key, payload) },
 	}
 	return &backend{name: "redis", calls: c, libs: []*lib{
-		sk, scsLib("scs", goredisstore.NewWithPrefix(client, scsPrefix)), gorillaLib("gorilla", gs), driverLib(sk, ceil), sessionkitJSON(rs),
+		sk, scsLib("scs", goredisstore.NewWithPrefix(client, scsPrefix)), gorillaLib("gorilla", gs), driverLib(sk, ceil),
 	}}
 }
 
@@ -431,7 +490,7 @@ func setupMemcached(tb testing.TB) *backend {
 		},
 	}
 	return &backend{name: "memcached", calls: c, libs: []*lib{
-		sk, scsLib("scs*", scsMemcache{client, scsPrefix}), driverLib(sk, ceil), sessionkitJSON(ms),
+		sk, scsLib("scs*", scsMemcache{client, scsPrefix}), driverLib(sk, ceil),
 	}}
 }
 

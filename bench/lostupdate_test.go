@@ -14,8 +14,9 @@ import (
 const lostUpdateRequests = 50
 
 // TestLostUpdates sends 50 increments of "n" and 50 writes of distinct keys,
-// all at once, on one session, through every library on every backend, and
-// logs what the session kept as
+// all at once, on one session, through every library on every backend
+// (but those that differ from another one only in size), and logs what the
+// session kept as
 //
 //	LOSTUPDATES backend=B lib=L incr=K/50 keys=K/50 errors=E
 //
@@ -26,6 +27,9 @@ const lostUpdateRequests = 50
 // client keeps the last cookie it received, as a browser would.
 func TestLostUpdates(t *testing.T) {
 	for _, bs := range backends {
+		if bs.sizeOnly {
+			continue // the same store as another backend, only fuller
+		}
 		t.Run(bs.name, func(t *testing.T) {
 			be := bs.setup(t)
 			for _, l := range be.libs {

@@ -5,6 +5,7 @@
 # Usage (as root, Debian 12, no systemd/Docker needed):
 #
 #     eval "$(./scripts/services.sh)"
+#     eval "$(SESSION_DURABLE=1 ./scripts/services.sh)"   # + the durable profile
 #
 # stdout carries only `export SESSION_TEST_...=...` lines; progress goes to
 # stderr, and apt/server output to logs under <repo>/.services/ (git-ignored),
@@ -25,7 +26,11 @@
 #      in the background meanwhile, two clusters: MariaDB Galera (3 nodes,
 #      :3311-3313, run as user mysql) and a Redis Cluster with replicas (3
 #      masters + 3 replicas, :7100-7105); it prints how long each took;
-#   4. prints the settings. Exits non-zero with a message if anything fails.
+#   4. with SESSION_DURABLE=1 only, the durable profile for benchmarks: a
+#      second MariaDB :3307 (innodb_flush_log_at_trx_commit=1, sync_binlog=1)
+#      and a second PostgreSQL :5433 (fsync=on, synchronous_commit=on), both
+#      with 32 MB caches; it checks that the settings are in effect;
+#   5. prints the settings. Exits non-zero with a message if anything fails.
 #
 # Stopping/starting one server for fault tests: scripts/servicectl.sh.
 # The start logic is shared with it in scripts/lib-services.sh.
@@ -39,6 +44,14 @@ exec 3>&1 1>&2
 source "$(dirname "${BASH_SOURCE[0]}")/lib-services.sh"
 
 [[ $(id -u) == 0 ]] || sk_die "must run as root (installs packages, runs servers as root/postgres)"
+
+# SESSION_DURABLE=1: also the durable profile (step 4).
+durable=
+case ${SESSION_DURABLE:-} in
+'' | 0) ;;
+1) durable=1 ;;
+*) sk_die "SESSION_DURABLE must be 1 (start the durable profile) or unset, not '$SESSION_DURABLE'" ;;
+esac
 
 sk_lock
 t0=$SECONDS
@@ -73,6 +86,11 @@ ensure_redis
 ensure_redis_sentinel
 ensure_redis_cluster
 ensure_memcached
+
+if [[ -n $durable ]]; then
+	ensure_mariadb_durable
+	ensure_postgres_durable
+fi
 
 if [[ -n $build_pid ]]; then
 	if ! wait "$build_pid"; then
@@ -123,6 +141,10 @@ emit SESSION_TEST_SERVICES_DIR "$SK_DIR"
 emit SESSION_TEST_SERVICECTL "$SK_REPO/scripts/servicectl.sh"
 emit SESSION_TEST_MYSQL_DSN "root@tcp(127.0.0.1:$MYSQL_PORT)/sessionkit?parseTime=true"
 emit SESSION_TEST_POSTGRES_DSN "postgres://postgres@127.0.0.1:$PG_PORT/sessionkit?sslmode=disable"
+if [[ -n $durable ]]; then
+	emit SESSION_TEST_MYSQL_DURABLE_DSN "root@tcp(127.0.0.1:$MYSQL_DURABLE_PORT)/sessionkit?parseTime=true"
+	emit SESSION_TEST_POSTGRES_DURABLE_DSN "postgres://postgres@127.0.0.1:$PG_DURABLE_PORT/sessionkit?sslmode=disable"
+fi
 emit SESSION_TEST_REDIS_ADDR "127.0.0.1:$REDIS_PORT"
 emit SESSION_TEST_REDIS_CLUSTER_ADDRS "${cluster_addrs%,}"
 emit SESSION_TEST_REDIS_REPLICATED_ADDRS "${replicated_addrs%,}"

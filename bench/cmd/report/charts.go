@@ -7,7 +7,7 @@ import (
 )
 
 var (
-	backendOrder = []string{"memory", "file", "sqlite", "mariadb", "postgres", "mongo", "redis", "memcached"}
+	backendOrder = []string{"memory", "file", "sqlite", "mariadb", "mariadb-durable", "postgres", "postgres-durable", "mongo", "mongo-10k", "redis", "memcached"}
 	workOrder    = []string{"untouched", "readonly", "write", "new", "concurrent32"}
 )
 
@@ -62,7 +62,7 @@ func buildCharts(t table, lostRows []lost) []namedChart {
 	ceil := chart{
 		title:    "Raw driver ns/op ÷ sessionkit ns/op (1× = as fast as the raw driver; target ≥ 0.9× read-only)",
 		subtitle: "The driver rows issue the same primary-key read (and an update / insert) with no session library.",
-		series:   []string{"readonly", "readonly, JSONCodec", "write", "new"}, ref: 0.9, refLabel: "0.9×", format: formatRatio,
+		series:   []string{"readonly", "write", "new"}, ref: 0.9, refLabel: "0.9×", format: formatRatio,
 	}
 	for _, be := range backendOrder {
 		if _, ok := t.get(be, "readonly", "driver"); !ok {
@@ -70,13 +70,7 @@ func buildCharts(t table, lostRows []lost) []namedChart {
 		}
 		g := group{label: be}
 		for _, s := range ceil.series {
-			var r float64
-			var ok bool
-			if s == "readonly, JSONCodec" {
-				r, ok = t.ratioTo(be, "readonly", "driver", "sessionkit-json")
-			} else {
-				r, ok = t.ratio(be, s, "driver")
-			}
+			r, ok := t.ratio(be, s, "driver")
 			if !ok {
 				r = math.NaN()
 			}
@@ -92,7 +86,7 @@ func buildCharts(t table, lostRows []lost) []namedChart {
 		libs := libsOf(t, "memory")
 		c := chart{
 			title:    "Allocations per request, memory stores (log scale)",
-			subtitle: "sessionkit-json: sessionkit with JSONCodec instead of the default GobCodec.",
+			subtitle: "sessionkit-gob: sessionkit with GobCodec, the default before BinaryCodec.",
 			series:   libs, log: true, format: formatCount,
 		}
 		for _, w := range workOrder {

@@ -26,18 +26,31 @@ type machine struct {
 	cpu     string
 	cores   int
 	goVer   string
-	servers []string // "MariaDB 10.11.x" ...
+	servers []server
 	// durability holds, per backend, the server settings that decide what
 	// a commit costs ("innodb_flush_log_at_trx_commit=2" ...).
 	durability map[string]string
+	// fsync is the median time of an 8 KiB write and fsync in the servers'
+	// data directory (zero if not measured).
+	fsync    time.Duration
+	fsyncDir string
 }
+
+// server is one row of the machine table: "MariaDB (durable)" and its
+// version and settings.
+type server struct{ name, about string }
 
 func describeMachine(ctx context.Context, root string) machine {
 	m := machine{cpu: cpuModel(), cores: runtime.NumCPU(), goVer: runtime.Version(), durability: map[string]string{}}
 	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
 		m.goVer = strings.TrimPrefix(strings.TrimSpace(string(out)), "go version ")
 	}
-	for _, f := range []func(context.Context, *machine) string{mariadbVersion, postgresVersion, mongoVersion, redisVersion, memcachedVersion} {
+	probes := []func(context.Context, *machine) string{
+		mariadbVersion("mariadb", "SESSION_TEST_MYSQL_DSN"), mariadbVersion("mariadb-durable", "SESSION_TEST_MYSQL_DURABLE_DSN"),
+		postgresVersion("postgres", "SESSION_TEST_POSTGRES_DSN"), postgresVersion("postgres-durable", "SESSION_TEST_POSTGRES_DURABLE_DSN"),
+		mongoVersion, redisVersion, memcachedVersion,
+	}
+	for _, f := range probes {
 		fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		v := f(fctx, &m)
 		cancel()
@@ -45,10 +58,46 @@ func describeMachine(ctx context.Context, root string) machine {
 			if strings.Contains(v, "FerretDB unknown") {
 				v = strings.Replace(v, "FerretDB unknown", "FerretDB "+ferretFromGoMod(root), 1)
 			}
-			m.servers = append(m.servers, v)
+			name, about, _ := strings.Cut(v, " ")
+			if rest, ok := strings.CutPrefix(about, "(durable) "); ok {
+				name, about = name+" (durable)", rest
+			}
+			m.servers = append(m.servers, server{name, about})
 		}
 	}
+	m.fsyncDir = os.Getenv("SESSION_TEST_SERVICES_DIR")
+	if m.fsyncDir == "" {
+		m.fsyncDir = root
+	}
+	m.fsync, _ = fsyncTime(m.fsyncDir)
+	if rel, err := filepath.Rel(root, m.fsyncDir); err == nil && !strings.HasPrefix(rel, "..") {
+		m.fsyncDir = rel // the page names paths from the repository root
+	}
 	return m
+}
+
+// fsyncTime is the median of 50 rounds of an 8 KiB write and fsync of a
+// temporary file in dir: what a durable commit waits for at the least.
+func fsyncTime(dir string) (time.Duration, error) {
+	f, err := os.CreateTemp(dir, "fsync-probe-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 8<<10)
+	times := make([]float64, 0, 50)
+	for range 50 {
+		start := time.Now()
+		if _, err := f.WriteAt(buf, 0); err != nil {
+			return 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+		times = append(times, float64(time.Since(start)))
+	}
+	return time.Duration(median(times)), nil
 }
 
 // ferretFromGoMod reads the FerretDB version that scripts/services.sh builds
@@ -84,8 +133,13 @@ func cpuModel() string {
 	return runtime.GOARCH
 }
 
-func mariadbVersion(ctx context.Context, m *machine) string {
-	dsn := os.Getenv("SESSION_TEST_MYSQL_DSN")
+// mariadbVersion returns the probe of backend's server, whose DSN is in
+// variable dsnVar.
+func mariadbVersion(backend, dsnVar string) func(context.Context, *machine) string {
+	return func(ctx context.Context, m *machine) string { return mariadbProbe(ctx, m, backend, os.Getenv(dsnVar)) }
+}
+
+func mariadbProbe(ctx context.Context, m *machine, backend, dsn string) string {
 	if dsn == "" {
 		return ""
 	}
@@ -107,16 +161,43 @@ func mariadbVersion(ctx context.Context, m *machine) string {
 	if strings.Contains(strings.ToLower(v), "mariadb") {
 		name = "MariaDB"
 	}
-	var flush string
-	if err := db.QueryRowContext(ctx, "SELECT @@innodb_flush_log_at_trx_commit").Scan(&flush); err == nil {
-		m.durability["mariadb"] = "innodb_flush_log_at_trx_commit=" + flush
-		v += " (" + m.durability["mariadb"] + ")"
+	var flush, syncBinlog, logBin, pool string
+	if err := db.QueryRowContext(ctx, "SELECT @@innodb_flush_log_at_trx_commit, @@sync_binlog, @@log_bin, @@innodb_buffer_pool_size").
+		Scan(&flush, &syncBinlog, &logBin, &pool); err == nil {
+		m.durability[backend] = "innodb_flush_log_at_trx_commit=" + flush + ", sync_binlog=" + syncBinlog + ", log_bin=" + onOff(logBin)
+		v += " (" + m.durability[backend] + ", buffer pool " + mebibytes(pool) + ")"
+	}
+	if strings.HasSuffix(backend, "-durable") {
+		name += " (durable)"
 	}
 	return name + " " + v
 }
 
-func postgresVersion(ctx context.Context, m *machine) string {
-	dsn := os.Getenv("SESSION_TEST_POSTGRES_DSN")
+func onOff(v string) string {
+	switch v {
+	case "1":
+		return "ON"
+	case "0":
+		return "OFF"
+	}
+	return v
+}
+
+func mebibytes(bytes string) string {
+	var n int64
+	if _, err := fmt.Sscan(bytes, &n); err != nil {
+		return bytes
+	}
+	return fmt.Sprintf("%d MiB", n>>20)
+}
+
+// postgresVersion returns the probe of backend's server, whose DSN is in
+// variable dsnVar.
+func postgresVersion(backend, dsnVar string) func(context.Context, *machine) string {
+	return func(ctx context.Context, m *machine) string { return postgresProbe(ctx, m, backend, os.Getenv(dsnVar)) }
+}
+
+func postgresProbe(ctx context.Context, m *machine, backend, dsn string) string {
 	if dsn == "" {
 		return ""
 	}
@@ -129,12 +210,17 @@ func postgresVersion(ctx context.Context, m *machine) string {
 	if err := db.QueryRowContext(ctx, "SHOW server_version").Scan(&v); err != nil {
 		return ""
 	}
-	var fsync, sync string
-	if db.QueryRowContext(ctx, "SHOW fsync").Scan(&fsync) == nil && db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&sync) == nil {
-		m.durability["postgres"] = "fsync=" + fsync + ", synchronous_commit=" + sync
-		v += " (" + m.durability["postgres"] + ")"
+	var fsync, sync, fpw, buffers string
+	if db.QueryRowContext(ctx, "SHOW fsync").Scan(&fsync) == nil && db.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&sync) == nil &&
+		db.QueryRowContext(ctx, "SHOW full_page_writes").Scan(&fpw) == nil && db.QueryRowContext(ctx, "SHOW shared_buffers").Scan(&buffers) == nil {
+		m.durability[backend] = "fsync=" + fsync + ", synchronous_commit=" + sync + ", full_page_writes=" + fpw
+		v += " (" + m.durability[backend] + ", shared_buffers " + buffers + ")"
 	}
-	return "PostgreSQL " + v
+	name := "PostgreSQL"
+	if strings.HasSuffix(backend, "-durable") {
+		name += " (durable)"
+	}
+	return name + " " + v
 }
 
 func mongoVersion(ctx context.Context, m *machine) string {
