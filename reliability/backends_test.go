@@ -72,7 +72,7 @@ type conn struct {
 	// server; the function it returns runs once the server is back.
 	beforeStop func(t *testing.T) (afterStart func())
 	// configure, when set, adjusts the manager to the store (raw PHP-style
-	// IDs for the seed's VARCHAR(35) table).
+	// IDs for the incubator adapter's VARCHAR(35) table).
 	configure func(m *session.Manager)
 }
 
@@ -94,9 +94,9 @@ func allBackends() map[string]backend {
 		"files":                 {name: "files", setup: setupFiles},
 		"SQLite":                {name: "SQLite", setup: setupSQLite(false)},
 		"MariaDB":               {name: "MariaDB", env: envMySQL, service: "mariadb", setup: setupMySQL(false)},
-		"MariaDB seed table":    {name: "MariaDB seed table", env: envMySQL, setup: setupMySQL(true)},
-		"PostgreSQL seed table": {name: "PostgreSQL seed table", env: envPostgres, setup: setupPostgres(true)},
-		"SQLite seed table":     {name: "SQLite seed table", setup: setupSQLite(true)},
+		"MariaDB incubator table":    {name: "MariaDB incubator table", env: envMySQL, setup: setupMySQL(true)},
+		"PostgreSQL incubator table": {name: "PostgreSQL incubator table", env: envPostgres, setup: setupPostgres(true)},
+		"SQLite incubator table":     {name: "SQLite incubator table", setup: setupSQLite(true)},
 		"PostgreSQL":            {name: "PostgreSQL", env: envPostgres, service: "postgres", setup: setupPostgres(false)},
 		"Redis":                 {name: "Redis", env: envRedis, service: "redis", setup: setupRedis},
 		"Redis Cluster":         {name: "Redis Cluster", env: envRedisCluster, setup: setupRedisCluster},
@@ -148,15 +148,15 @@ func setupFiles(t *testing.T, _ string) opener {
 
 // ---- SQL
 
-// setupSQL makes a table of the native layout, or with seed set the seed's
+// setupSQL makes a table of the native layout, or with compat set the incubator adapter's
 // table (sqlstore.NewCompat: value-based compare-and-set), with data in
 // base64 so that gob fits its text column, and PHP-style raw IDs of 32
 // characters so that they fit its VARCHAR(35).
-func setupSQL(t *testing.T, dialect sqlstore.Dialect, seed bool, openDB func() (*sql.DB, error)) opener {
+func setupSQL(t *testing.T, dialect sqlstore.Dialect, compat bool, openDB func() (*sql.DB, error)) opener {
 	t.Helper()
 	table := randomName("reliability_")
 	opts := sqlstore.Options{Dialect: dialect, Table: table}
-	if seed {
+	if compat {
 		opts.Layout = sqlstore.Compatibility
 		opts.Base64 = true
 		opts.MaxLifetime = time.Hour
@@ -194,7 +194,7 @@ func setupSQL(t *testing.T, dialect sqlstore.Dialect, seed bool, openDB func() (
 		}
 		ctx, cancel := ctxTimeout(30 * time.Second)
 		defer cancel()
-		if seed {
+		if compat {
 			s, err := sqlstore.NewCompat(ctx, db, opts)
 			if err != nil {
 				db.Close()
@@ -222,23 +222,23 @@ func phpIDs(m *session.Manager) {
 	m.IDLength = 32
 }
 
-func setupSQLite(seed bool) func(t *testing.T, _ string) opener {
+func setupSQLite(compat bool) func(t *testing.T, _ string) opener {
 	return func(t *testing.T, _ string) opener {
 		dsn := "file:" + filepath.Join(t.TempDir(), "sessions.db") + "?_pragma=busy_timeout(20000)&_pragma=journal_mode(WAL)"
-		return setupSQL(t, sqlstore.SQLite, seed, func() (*sql.DB, error) {
+		return setupSQL(t, sqlstore.SQLite, compat, func() (*sql.DB, error) {
 			return sql.Open("sqlite", dsn)
 		})
 	}
 }
 
-func setupMySQL(seed bool) func(t *testing.T, dsn string) opener {
+func setupMySQL(compat bool) func(t *testing.T, dsn string) opener {
 	return func(t *testing.T, dsn string) opener {
 		cfg, err := mysql.ParseDSN(dsn)
 		if err != nil {
 			t.Fatalf("%s: %v", envMySQL, err)
 		}
 		cfg.Timeout = 2 * time.Second // dial timeout, for the outage
-		return setupSQL(t, sqlstore.MySQL, seed, func() (*sql.DB, error) {
+		return setupSQL(t, sqlstore.MySQL, compat, func() (*sql.DB, error) {
 			c, err := mysql.NewConnector(cfg)
 			if err != nil {
 				return nil, err
@@ -248,7 +248,7 @@ func setupMySQL(seed bool) func(t *testing.T, dsn string) opener {
 	}
 }
 
-func setupPostgres(seed bool) func(t *testing.T, dsn string) opener {
+func setupPostgres(compat bool) func(t *testing.T, dsn string) opener {
 	return func(t *testing.T, dsn string) opener {
 		if !strings.Contains(dsn, "connect_timeout") {
 			if strings.Contains(dsn, "?") {
@@ -257,7 +257,7 @@ func setupPostgres(seed bool) func(t *testing.T, dsn string) opener {
 				dsn += "?connect_timeout=2"
 			}
 		}
-		return setupSQL(t, sqlstore.Postgres, seed, func() (*sql.DB, error) {
+		return setupSQL(t, sqlstore.Postgres, compat, func() (*sql.DB, error) {
 			return sql.Open("pgx", dsn)
 		})
 	}

@@ -14,7 +14,7 @@ import (
 // each with its own client) over the same server.
 func TestLifecycleOnEveryStore(t *testing.T) {
 	for _, b := range pick("memory", "files", "SQLite", "MariaDB", "PostgreSQL", "Redis", "Redis Cluster", "Mongo", "memcached",
-		"SQLite seed table", "MariaDB seed table", "PostgreSQL seed table") {
+		"SQLite incubator table", "MariaDB incubator table", "PostgreSQL incubator table") {
 		t.Run(b.name, func(t *testing.T) {
 			open := b.prepare(t)
 			storetest.RunLifecycle(t, func(t *testing.T) *session.Manager {

@@ -35,7 +35,7 @@ const (
 // stored) must lose updates: that shows the count can see them.
 func TestNoLostUpdatesUnderLoad(t *testing.T) {
 	for _, b := range pick("memory", "files", "SQLite", "MariaDB", "PostgreSQL", "Redis", "Redis Cluster", "Mongo", "memcached",
-		"SQLite seed table", "MariaDB seed table", "PostgreSQL seed table") {
+		"SQLite incubator table", "MariaDB incubator table", "PostgreSQL incubator table") {
 		t.Run(b.name, func(t *testing.T) {
 			open := b.prepare(t)
 			one := runLoad(t, open, 1, false)
