@@ -90,18 +90,18 @@ func ctxTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 // with pick, which keeps their order.
 func allBackends() map[string]backend {
 	return map[string]backend{
-		"memory":                {name: "memory", setup: setupMemory},
-		"files":                 {name: "files", setup: setupFiles},
-		"SQLite":                {name: "SQLite", setup: setupSQLite(false)},
-		"MariaDB":               {name: "MariaDB", env: envMySQL, service: "mariadb", setup: setupMySQL(false)},
+		"memory":                     {name: "memory", setup: setupMemory},
+		"files":                      {name: "files", setup: setupFiles},
+		"SQLite":                     {name: "SQLite", setup: setupSQLite(false)},
+		"MariaDB":                    {name: "MariaDB", env: envMySQL, service: "mariadb", setup: setupMySQL(false)},
 		"MariaDB incubator table":    {name: "MariaDB incubator table", env: envMySQL, setup: setupMySQL(true)},
 		"PostgreSQL incubator table": {name: "PostgreSQL incubator table", env: envPostgres, setup: setupPostgres(true)},
 		"SQLite incubator table":     {name: "SQLite incubator table", setup: setupSQLite(true)},
-		"PostgreSQL":            {name: "PostgreSQL", env: envPostgres, service: "postgres", setup: setupPostgres(false)},
-		"Redis":                 {name: "Redis", env: envRedis, service: "redis", setup: setupRedis},
-		"Redis Cluster":         {name: "Redis Cluster", env: envRedisCluster, setup: setupRedisCluster},
-		"Mongo":                 {name: "Mongo", env: envMongo, service: "mongo", setup: setupMongo},
-		"memcached":             {name: "memcached", env: envMemcached, service: "memcached", volatile: true, setup: setupMemcached},
+		"PostgreSQL":                 {name: "PostgreSQL", env: envPostgres, service: "postgres", setup: setupPostgres(false)},
+		"Redis":                      {name: "Redis", env: envRedis, service: "redis", setup: setupRedis},
+		"Redis Cluster":              {name: "Redis Cluster", env: envRedisCluster, setup: setupRedisCluster},
+		"Mongo":                      {name: "Mongo", env: envMongo, service: "mongo", setup: setupMongo},
+		"memcached":                  {name: "memcached", env: envMemcached, service: "memcached", volatile: true, setup: setupMemcached},
 	}
 }
 

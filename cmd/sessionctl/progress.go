@@ -18,11 +18,12 @@ type progress struct {
 	on    bool
 	total int // 0 when unknown: a counter instead of a bar
 	last  time.Time
+	pct   int // the percentage last drawn, -1 before the first
 }
 
 // newProgress returns a progress bar on w for total items (0: unknown).
 func newProgress(w io.Writer, total int) *progress {
-	return &progress{w: w, on: isTerminal(w), total: total}
+	return &progress{w: w, on: isTerminal(w), total: total, pct: -1}
 }
 
 // start draws the bar before the first batch.
@@ -33,13 +34,23 @@ func (p *progress) start() {
 	}
 }
 
-// update shows done items after a batch, at most ten times a second.
+// update shows done items after a batch: whenever the percentage moves,
+// otherwise at most ten times a second.
 func (p *progress) update(done int) {
-	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+	if !p.on || (p.percent(done) == p.pct && time.Since(p.last) < 100*time.Millisecond) {
 		return
 	}
 	p.last = time.Now()
 	p.draw(done)
+}
+
+// percent is the percentage drawn for done items: floored, so 100 only
+// when done reaches the total; 0 without a total.
+func (p *progress) percent(done int) int {
+	if p.total == 0 {
+		return 0
+	}
+	return done * 100 / max(p.total, done)
 }
 
 func (p *progress) draw(done int) {
@@ -48,11 +59,10 @@ func (p *progress) draw(done int) {
 		fmt.Fprintf(p.w, "\r%d removed", done)
 		return
 	}
+	p.pct = p.percent(done)
 	p.total = max(p.total, done)
-	f := float64(done) / float64(p.total)
-	n := int(f * width)
-	pct := int(f * 100) // floor: 100% only when done == total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3d%%", strings.Repeat("#", n), strings.Repeat(".", width-n), done, p.total, pct)
+	n := done * width / p.total
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %3d%%", strings.Repeat("#", n), strings.Repeat(".", width-n), done, p.total, p.pct)
 }
 
 // done draws the final state and ends the line.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 
-	"github.com/sessionkit/session"
 	"github.com/sessionkit/session/memstore"
 )
 
@@ -19,13 +18,5 @@ func openMemory(_ context.Context, u *url.URL, p *params, _ Options) (*Target, e
 	}
 	s := memstore.New()
 	t := &Target{Store: s, Where: "in memory (lost when the process exits)"}
-	t.countExpired = func(ctx context.Context) (int, error) {
-		live := 0
-		if err := s.Iterate(ctx, func(string, session.Record) bool { live++; return true }); err != nil {
-			return 0, err
-		}
-		// Len counts expired records not yet collected as well.
-		return max(s.Len()-live, 0), nil
-	}
 	return p.finish(t)
 }

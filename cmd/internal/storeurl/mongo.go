@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strings"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -67,12 +66,6 @@ func openMongo(ctx context.Context, u *url.URL, p *params, o Options) (*Target, 
 			return "", err
 		}
 		return fmt.Sprintf("%s: indexes %s and %s ensured", where, mongostore.OwnerIndexName, mongostore.ExpiresIndexName), nil
-	}
-	t.countExpired = func(ctx context.Context) (int, error) {
-		return storedMinusLive(ctx, s, func(ctx context.Context) (int, error) {
-			n, err := s.Collection().CountDocuments(ctx, bson.D{})
-			return int(n), err
-		})
 	}
 	if o.Setup {
 		if _, err := t.migrate(ctx, MigrateOptions{}); err != nil {

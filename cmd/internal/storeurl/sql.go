@@ -13,7 +13,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
 
-	"github.com/sessionkit/session"
 	"github.com/sessionkit/session/sqlstore"
 )
 
@@ -177,14 +176,6 @@ func openSQL(ctx context.Context, u *url.URL, p *params, o Options) (*Target, er
 		t.Store, closeStore = s, s.Close
 	}
 	t.closers = append(t.closers, closeStore)
-	count := fmt.Sprintf("SELECT COUNT(*) FROM %s", quoteTable(st.dialect, table))
-	t.countExpired = func(ctx context.Context) (int, error) {
-		return storedMinusLive(ctx, t.Store, func(ctx context.Context) (int, error) {
-			var n int
-			err := db.QueryRowContext(ctx, count).Scan(&n)
-			return n, err
-		})
-	}
 	return p.finish(t)
 }
 
@@ -200,23 +191,4 @@ func quoteTable(d sqlstore.Dialect, table string) string {
 		parts[i] = q + strings.ReplaceAll(p, q, q+q) + q
 	}
 	return strings.Join(parts, ".")
-}
-
-// storedMinusLive counts expired records still stored: every stored record
-// (by total) less the live ones (by the store's iterator). Records saved or
-// deleted meanwhile make it approximate.
-func storedMinusLive(ctx context.Context, s session.Store, total func(context.Context) (int, error)) (int, error) {
-	it, ok := s.(session.Iterator)
-	if !ok {
-		return 0, fmt.Errorf("cannot count live records: %w", session.ErrUnsupported)
-	}
-	all, err := total(ctx)
-	if err != nil {
-		return 0, err
-	}
-	live := 0
-	if err := it.Iterate(ctx, func(string, session.Record) bool { live++; return true }); err != nil {
-		return 0, err
-	}
-	return max(all-live, 0), nil
 }

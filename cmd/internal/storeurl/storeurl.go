@@ -105,16 +105,8 @@ type Target struct {
 
 	closers      []func() error
 	migrate      func(ctx context.Context, o MigrateOptions) (string, error)
-	countExpired func(ctx context.Context) (int, error)
 	selfExpiring bool
-	gcIdleCalls  int
 }
-
-// GCIdleCalls is how many calls in a row of the store's GC may delete
-// nothing while expired records remain: stores whose GC looks at one window
-// of the records per call (the file store) need a whole pass. It is known
-// after CountExpired and at least 1.
-func (t *Target) GCIdleCalls() int { return max(t.gcIdleCalls, 1) }
 
 // Close releases the store's connections. It is safe to call more than once.
 func (t *Target) Close() error {
@@ -145,16 +137,18 @@ func (t *Target) Migrate(ctx context.Context, o MigrateOptions) (string, error) 
 func (t *Target) SelfExpiring() bool { return t.selfExpiring }
 
 // CountExpired counts the records that are expired but still stored
-// (what a garbage collection would delete). Self-expiring stores report 0.
-// It fails with session.ErrUnsupported when the store cannot tell.
+// (what a garbage collection would delete), with the store's own query
+// ([session.ExpiredCounter]). Self-expiring stores report 0. It fails with
+// session.ErrUnsupported when the store cannot count.
 func (t *Target) CountExpired(ctx context.Context) (int, error) {
 	if t.selfExpiring {
 		return 0, nil
 	}
-	if t.countExpired == nil {
+	ec, ok := t.Store.(session.ExpiredCounter)
+	if !ok {
 		return 0, fmt.Errorf("%s store cannot count expired records: %w", t.Scheme, session.ErrUnsupported)
 	}
-	return t.countExpired(ctx)
+	return ec.CountExpired(ctx)
 }
 
 // opener opens one kind of store from a parsed URL.
