@@ -28,8 +28,8 @@ var errGCLimit = errors.New("mongostore: gc batch limit must be positive")
 //
 // Documents with neither modified, expires nor created date (inserted by
 // PHP and never updated) have no age of their own: GC stamps them with the
-// current time in the Seen field the first time it meets them, and deletes
-// them once MaxLifetime has passed since. GC does not rely on the TTL index,
+// current time in the Seen field at the end of the first pass that meets
+// them, and deletes them once MaxLifetime has passed since. GC does not rely on the TTL index,
 // which some servers (FerretDB) do not implement.
 func (s *Store) GC(ctx context.Context) (int, error) {
 	deleted := 0

@@ -265,3 +265,11 @@ func TestCollectWithoutBatches(t *testing.T) {
 		t.Fatalf("%d expired left, want 16", n)
 	}
 }
+
+// TestGCBatchFlag: --batch must be positive.
+func TestGCBatchFlag(t *testing.T) {
+	st := "--store=" + testenv.SQLite(t)
+	for _, v := range []string{"0", "-5"} {
+		fails(t, exitUsage, "--batch must be positive", st, "gc", "--batch", v)
+	}
+}

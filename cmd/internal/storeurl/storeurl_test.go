@@ -3,12 +3,15 @@ package storeurl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/cmd/internal/testenv"
 	"github.com/sessionkit/session/phpcodec"
 	"github.com/sessionkit/session/sqlstore"
 )
@@ -131,5 +134,39 @@ func TestCountExpiredMemory(t *testing.T) {
 func TestRedact(t *testing.T) {
 	if got := Redact("mysql://u:secret@h/db"); strings.Contains(got, "secret") {
 		t.Errorf("Redact: %q", got)
+	}
+}
+
+// TestCountExpiredByQuery: Target.CountExpired is the store's own count
+// (session.ExpiredCounter) on every backend that keeps expired records.
+func TestCountExpiredByQuery(t *testing.T) {
+	backends := map[string]func(testing.TB) string{
+		"memory": func(testing.TB) string { return "memory:" },
+		"sqlite": testenv.SQLite,
+		"files":  testenv.Files,
+		"mongo":  testenv.Mongo,
+	}
+	for name, url := range backends {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			tgt, err := Open(ctx, url(t), Options{Setup: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tgt.Close()
+			if _, ok := tgt.Store.(session.ExpiredCounter); !ok {
+				t.Fatalf("%T is not a session.ExpiredCounter", tgt.Store)
+			}
+			now := time.Now()
+			for i, ttl := range []time.Duration{-time.Minute, -time.Hour, -time.Second, time.Hour} {
+				rec := session.Record{Data: []byte("x"), Expiry: now.Add(ttl), Created: now.Add(-2 * time.Hour)}
+				if _, err := tgt.Store.Save(ctx, fmt.Sprintf("key%d", i), rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := tgt.CountExpired(ctx); err != nil || n != 3 {
+				t.Fatalf("CountExpired = %d, %v; want 3", n, err)
+			}
+		})
 	}
 }
