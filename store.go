@@ -111,7 +111,7 @@ func IsUnconditional(s Store) bool {
 // records one bounded batch at a time, so that a caller can show progress
 // and let other work through between batches. GCBatch deletes at most limit
 // expired records and returns how many it deleted; fewer than limit means
-// that none were left when it looked.
+// that none were left when it looked. A limit below 1 is an error.
 type BatchCollector interface {
 	Collector
 	GCBatch(ctx context.Context, limit int) (int, error)

@@ -149,11 +149,19 @@ func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
 
 // GC implements session.Collector: it removes every expired record and
 // returns how many it removed.
-func (s *Store) GC(ctx context.Context) (int, error) { return s.GCBatch(ctx, 0) }
+func (s *Store) GC(ctx context.Context) (int, error) { return s.collect(ctx, 0) }
 
 // GCBatch implements session.BatchCollector: it removes at most limit
-// expired records (every one when limit is 0 or less).
+// expired records. A limit below 1 is an error, as in every store.
 func (s *Store) GCBatch(ctx context.Context, limit int) (int, error) {
+	if limit < 1 {
+		return 0, fmt.Errorf("memstore: gc batch limit %d: must be at least 1", limit)
+	}
+	return s.collect(ctx, limit)
+}
+
+// collect removes at most limit expired records, every one when limit is 0.
+func (s *Store) collect(ctx context.Context, limit int) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("memstore: gc: %w", err)
 	}

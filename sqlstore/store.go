@@ -9,7 +9,8 @@ import (
 )
 
 // Store is a session store on the native layout. It implements
-// session.Store, session.Toucher, session.Collector, session.Iterator and
+// session.Store, session.Toucher, session.Collector (with
+// session.BatchCollector and session.ExpiredCounter), session.Iterator and
 // session.OwnerIndex. Load, Save (common case), Touch and the creation of a
 // session each cost one statement.
 type Store struct{ e *engine }
@@ -80,10 +81,12 @@ func (s *Store) MaxDataSize() int { return s.e.maxDataSize() }
 // *sql.DB.
 func (s *Store) Close() error { return s.e.close() }
 
-// CompatStore is a session store on the incubator Database adapter's session_data table, shared
-// with PHP applications using phalcon/incubator-session. It implements
-// session.Store, session.Toucher, session.Collector and session.Iterator;
-// not session.OwnerIndex, since the incubator table has no indexed owner.
+// CompatStore is a session store on the incubator Database adapter's
+// session_data table, shared with PHP applications using
+// phalcon/incubator-session. It implements session.Store, session.Toucher,
+// session.Collector (with session.BatchCollector and
+// session.ExpiredCounter) and session.Iterator; not session.OwnerIndex,
+// since the incubator table has no indexed owner.
 type CompatStore struct{ e *engine }
 
 var (

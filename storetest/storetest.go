@@ -682,6 +682,9 @@ func (h *harness) testGCBatch(t *testing.T) {
 	live := h.key()
 	h.save(t, live, h.record("live", time.Hour))
 	h.cleanup(t, append(expired, live)...)
+	if _, err := bc.GCBatch(ctxFor(t), 0); err == nil {
+		t.Fatal("GCBatch(0) succeeded: a limit below 1 must be an error, never an unbounded delete")
+	}
 	n, err := bc.GCBatch(ctxFor(t), 2)
 	if err != nil {
 		t.Fatalf("GCBatch: %v", err)
