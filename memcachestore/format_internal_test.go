@@ -147,7 +147,14 @@ func FuzzDecode(f *testing.F) {
 	f.Add(good)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rec, err := decode(b)
-		if err == nil && Overhead+len(rec.Owner)+len(rec.Data) != len(b) {
+		if err != nil {
+			return
+		}
+		header := Overhead
+		if b[3] == 1 {
+			header = overheadV1 // format 1: no data length, no checksum
+		}
+		if header+len(rec.Owner)+len(rec.Data) != len(b) {
 			t.Fatalf("decoded lengths do not add up to %d", len(b))
 		}
 	})

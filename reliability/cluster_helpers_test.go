@@ -273,6 +273,36 @@ func slotOwners(ctx context.Context, rc *redis.ClusterClient, redisKey string) (
 	return "", "", fmt.Errorf("slot %d is not assigned", slot)
 }
 
+// slotsReplicated waits until every node's CLUSTER SLOTS shows a replica
+// beside the master of every slot range: after a failover the nodes learn
+// the new replica link by gossip, a moment after servicectl.sh judges the
+// cluster healthy.
+func slotsReplicated(t *testing.T, addrs []string, timeout time.Duration) {
+	t.Helper()
+	took, ok := waitFor(timeout, func() bool {
+		for _, a := range addrs {
+			c := redis.NewClient(&redis.Options{Addr: a})
+			ctx, cancel := ctxTimeout(2 * time.Second)
+			slots, err := c.ClusterSlots(ctx).Result()
+			cancel()
+			c.Close()
+			if err != nil || len(slots) == 0 {
+				return false
+			}
+			for _, s := range slots {
+				if len(s.Nodes) < 2 {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if !ok {
+		t.Fatalf("some node still shows a master without replica %v later", timeout)
+	}
+	t.Logf("redis-replicated: every node shows every master with a replica after %v", took.Round(time.Millisecond))
+}
+
 // redisKeyOf is the Redis key under which redisstore keeps the session key:
 // the prefix and the key as a hash tag, so that the slot is the key's.
 func redisKeyOf(prefix, key string) string { return prefix + "{" + key + "}" }

@@ -41,6 +41,7 @@ func newRCRun(t *testing.T, ctl string, opts redisstore.Options) *rcRun {
 	t.Helper()
 	r := &rcRun{addrs: clusterEnv(t, envRedisReplicated, "Redis Cluster with replicas", 6)}
 	replicatedHealthy(t, ctl, 60*time.Second) // an earlier test may have left it mending
+	slotsReplicated(t, r.addrs, 30*time.Second)
 	opts.Prefix = randomName("reliability:") + ":"
 	redisCleanup(t, func() redis.UniversalClient { return newReplicatedClient(r.addrs) }, opts.Prefix)
 	r.admin = newReplicatedClient(r.addrs)
