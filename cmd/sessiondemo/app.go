@@ -111,26 +111,14 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, what string, err erro
 	http.Error(w, fmt.Sprintf("%s: %v", what, err), code)
 }
 
-// collect runs the store's garbage collection every interval until ctx
-// ends, when the store needs it.
+// collect removes expired sessions in the background until ctx ends, the
+// way the README tells applications to: Manager.Cleanup, which does nothing
+// for stores whose server expires records by itself.
 func (a *app) collect(ctx context.Context, every time.Duration) {
-	if _, ok := a.target.Store.(session.Collector); !ok || every <= 0 {
+	if every <= 0 {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := a.m.GC(ctx)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				a.log.Error("sessiondemo: gc", "err", err)
-			case n > 0:
-				a.log.Info("sessiondemo: gc removed expired sessions", "count", n)
-			}
-		}
+	if err := a.m.Cleanup(ctx, every); err != nil {
+		a.log.Error("sessiondemo: background GC", "err", err)
 	}
 }
