@@ -82,7 +82,9 @@ type Collector interface {
 // Iterator is implemented by stores that can list their live records.
 // Iterate calls fn for each live record until fn returns false. The order is
 // unspecified; records saved or deleted during the iteration may or may not
-// be seen.
+// be seen. Records the store cannot read are passed over, never handed to
+// fn; a store may then report them once the iteration is done, with an
+// error wrapping ErrCorrupt.
 type Iterator interface {
 	Iterate(ctx context.Context, fn func(key string, rec Record) bool) error
 }

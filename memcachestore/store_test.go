@@ -16,11 +16,16 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	s, _, _ := newStore(t, memcachestore.Options{})
+	prefix := uniquePrefix()
+	s, c, _ := newStore(t, memcachestore.Options{Prefix: prefix})
 	storetest.Run(t, s, storetest.Config{
 		// The largest data of a record without owner that fits the
 		// default item size; 1 MiB is refused with ErrTooLarge.
 		MaxDataSize: s.MaxDataSize(0),
+		// A PHP session where a record of this store belongs.
+		Corrupt: func(_ context.Context, key string) error {
+			return c.Set(&memcache.Item{Key: prefix + key, Value: []byte(`user|s:5:"alice";`), Expiration: 60})
+		},
 	})
 }
 

@@ -20,7 +20,13 @@ import (
 
 func TestConformance(t *testing.T) {
 	e := newEnv(t)
-	storetest.Run(t, e.conformanceStore(t, e.store(t, mongostore.Options{})), storetest.Config{})
+	storetest.Run(t, e.conformanceStore(t, e.store(t, mongostore.Options{})), storetest.Config{
+		// A document whose data is a number and whose expiry is text.
+		Corrupt: func(ctx context.Context, key string) error {
+			_, err := e.coll.InsertOne(ctx, bson.D{{Key: "_id", Value: key}, {Key: "data", Value: 42}, {Key: "expires", Value: "tomorrow"}, {Key: "version", Value: "v1"}})
+			return err
+		},
+	})
 }
 
 // unconditional declares session.Unconditional on behalf of a store whose

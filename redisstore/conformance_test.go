@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -10,8 +11,15 @@ import (
 
 func TestConformanceSingle(t *testing.T) {
 	c := singleClient(t, redis.Options{ContextTimeoutEnabled: true})
-	s := newStore(t, c, redisstore.Options{Prefix: uniquePrefix(t, c)})
-	storetest.Run(t, s, storetest.Config{})
+	prefix := uniquePrefix(t, c)
+	s := newStore(t, c, redisstore.Options{Prefix: prefix})
+	storetest.Run(t, s, storetest.Config{
+		// A hash whose version is not a number, as another program
+		// might leave under a session key.
+		Corrupt: func(ctx context.Context, key string) error {
+			return c.HSet(ctx, prefix+"{"+key+"}", "d", "data", "v", "forty-two", "x", "9999999999999", "c", "1", "m", "1", "o", "").Err()
+		},
+	})
 }
 
 // TestConformanceSingleDefaultClient runs the suite on a client with

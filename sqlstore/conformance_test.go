@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -24,7 +25,17 @@ func TestConformanceNative(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			storetest.Run(t, s, storetest.Config{})
+			set := map[sqlstore.Dialect]string{sqlstore.MySQL: "version = -5", sqlstore.Postgres: "version = -5", sqlstore.SQLite: "version = 'abc'"}[b.dialect]
+			storetest.Run(t, s, storetest.Config{
+				// A live row whose version another program spoilt.
+				Corrupt: func(ctx context.Context, key string) error {
+					if _, err := s.Save(ctx, key, session.Record{Data: []byte("x"), Expiry: time.Now().Add(time.Hour)}); err != nil {
+						return err
+					}
+					_, err := db.ExecContext(ctx, "UPDATE "+q(b.dialect, opts.Table)+" SET "+set+" WHERE session_id = "+ph(b.dialect, 1), key)
+					return err
+				},
+			})
 		})
 	}
 }
