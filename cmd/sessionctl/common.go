@@ -203,7 +203,7 @@ func (k *codecFlags) manager(t *storeurl.Target) (*session.Manager, error) {
 		m.Codec = codec
 	}
 	if m.Codec == nil {
-		m.Codec = session.GobCodec{}
+		m.Codec = session.BinaryCodec{} // the manager's default; reads gob records too
 	}
 	m.RawIDs = t.RawIDs || k.rawIDs
 	return m, nil

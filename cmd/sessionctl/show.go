@@ -71,7 +71,7 @@ func runShow(c *cli, args []string) int {
 		codec = t.CodecName
 	}
 	if codec == "" {
-		codec = "gob"
+		codec = "binary"
 	}
 	values, decodeErr := m.Codec.Decode(rec.Data)
 	if *asJSON {

@@ -80,7 +80,7 @@ func (a *app) record(w http.ResponseWriter, r *http.Request) {
 // codecName names the codec in use for people.
 func codecName(n string) string {
 	if n == "" {
-		return "gob"
+		return "binary"
 	}
 	return n
 }

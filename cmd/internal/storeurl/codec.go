@@ -10,8 +10,9 @@ import (
 
 // codecs maps codec names to codecs. The PHP codecs are added by php.go.
 var codecs = map[string]session.Codec{
-	"gob":  session.GobCodec{},
-	"json": session.JSONCodec{},
+	"binary": session.BinaryCodec{},
+	"gob":    session.GobCodec{},
+	"json":   session.JSONCodec{},
 }
 
 // CodecNames returns the known codec names, sorted.
@@ -24,8 +25,9 @@ func CodecNames() []string {
 	return n
 }
 
-// Codec returns the codec called name (gob, json, php, php_binary,
-// php_serialize). The empty name gives nil: the manager's default, gob.
+// Codec returns the codec called name (binary, gob, json, php, php_binary,
+// php_serialize). The empty name gives nil: the manager's default, binary
+// (which also reads gob records).
 func Codec(name string) (session.Codec, error) {
 	if name == "" {
 		return nil, nil

@@ -81,7 +81,7 @@ func TestOpenErrors(t *testing.T) {
 
 func TestCodecs(t *testing.T) {
 	for name, want := range map[string]session.Codec{
-		"gob": session.GobCodec{}, "json": session.JSONCodec{}, "php": phpcodec.PHP,
+		"binary": session.BinaryCodec{}, "gob": session.GobCodec{}, "json": session.JSONCodec{}, "php": phpcodec.PHP,
 		"php_binary": phpcodec.PHPBinary, "php_serialize": phpcodec.PHPSerialize, "PHP": phpcodec.PHP,
 	} {
 		got, err := Codec(name)
