@@ -187,7 +187,7 @@ type codecFlags struct {
 
 // add registers the flags on fs.
 func (k *codecFlags) add(fs *flag.FlagSet) {
-	fs.StringVar(&k.codec, "codec", "", "codec of the stored values: gob, json, php, php_binary or php_serialize (default: the URL's codec parameter, else gob)")
+	fs.StringVar(&k.codec, "codec", "", "codec of the stored values: binary, gob, json, php, php_binary or php_serialize (default: the URL's codec parameter, else binary, which reads gob too)")
 	fs.BoolVar(&k.rawIDs, "raw-ids", false, "records are stored under raw session IDs, not their SHA-256 (default: the URL's raw_ids or layout=compat)")
 }
 

@@ -143,5 +143,5 @@ mongodb://host:27017/db?collection=sessions
 redis://host:6379/0   rediss://...   redis-cluster://h1:7000,h2:7001
 memcache://host:11211
 file:///path/to/dir   memory:
-Options: ?layout=native|compat &table=NAME &codec=gob|json|php|php_binary|php_serialize
+Options: ?layout=native|compat &table=NAME &codec=binary|gob|json|php|php_binary|php_serialize
          &raw_ids=true &prefix=PREFIX &max_lifetime=1440s`

@@ -16,7 +16,8 @@ const showHelp = `Shows one session: its store key, owner, times, size and decod
 The argument is a session ID (the cookie value), hashed to its key unless
 the store keeps raw IDs, or a store key as "sessionctl ls" prints it.
 Values are decoded with --codec (default: the URL's codec parameter, else
-gob); sessions written by PHP need php, php_binary or php_serialize.
+binary, which also reads gob records); sessions written by PHP need php,
+php_binary or php_serialize.
 
 Examples:
   sessionctl --store sqlite:///var/lib/app/sessions.db show 3f0c9d...e1

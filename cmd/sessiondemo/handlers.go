@@ -13,7 +13,7 @@ import (
 )
 
 // Session value keys used by the demo. Values are plain strings and ints so
-// that every codec (gob, JSON, PHP) can hold them and sessionctl can show
+// that every codec (binary, gob, JSON, PHP) can hold them and sessionctl can show
 // them.
 const (
 	keyCount = "count"

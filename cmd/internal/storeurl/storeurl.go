@@ -17,7 +17,7 @@
 // Query parameters common to all forms (removed before the URL reaches a
 // driver):
 //
-//	codec=gob|json|php|php_binary|php_serialize  how session values are encoded
+//	codec=binary|gob|json|php|php_binary|php_serialize  how session values are encoded
 //	raw_ids=true                                   store raw session IDs, not their SHA-256
 //	layout=native|compat                           SQL table / Mongo document layout
 //	table=NAME  collection=NAME  prefix=PREFIX     where records live
@@ -83,7 +83,7 @@ type Target struct {
 	// path, a server address and table ...). It never holds a password.
 	Where string
 	// Codec is the codec named by the URL's codec parameter, or nil for the
-	// manager's default (gob).
+	// manager's default (binary).
 	Codec session.Codec
 	// CodecName is the codec parameter's value, or "".
 	CodecName string
