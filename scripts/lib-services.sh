@@ -625,6 +625,27 @@ ensure_redis_sentinel() {
 	fi
 }
 
+# redis_cluster_create NAME DIR REPLICAS PORT...: creates the cluster of the
+# nodes on PORT... with REPLICAS replicas per master, unless its slots are
+# all assigned already (a restart with existing nodes-*.conf files re-forms
+# it by itself).
+redis_cluster_create() {
+	local name=$1 dir=$2 replicas=$3 p assigned
+	shift 3
+	assigned=$(sk_redis_cli -p "$1" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')
+	[[ $assigned == 16384 ]] && return 0
+	sk_log "$name: creating cluster ($replicas replica(s) per master)"
+	local -a addrs=()
+	for p in "$@"; do
+		# half-created state from an interrupted run: start clean
+		sk_redis_cli -p "$p" flushall >/dev/null 2>&1 || true
+		sk_redis_cli -p "$p" cluster reset hard >/dev/null 2>&1 || true
+		addrs+=("127.0.0.1:$p")
+	done
+	sk_run "$dir/create.log" redis-cli --cluster create "${addrs[@]}" --cluster-replicas "$replicas" --cluster-yes ||
+		{ tail -n 20 "$dir/create.log" >&2; sk_die "$name: redis-cli --cluster create failed; see $dir/create.log"; }
+}
+
 check_redis_cluster() {
 	local p
 	for p in "${REDIS_CLUSTER_PORTS[@]}"; do
@@ -639,22 +660,7 @@ start_redis_cluster() {
 		redis_start_instance "redis-cluster-$p" "$p" "$RC_DIR" \
 			--cluster-enabled yes --cluster-config-file "$RC_DIR/nodes-$p.conf" --cluster-node-timeout 5000
 	done
-	# Create the cluster only if its slots are not all assigned yet (a
-	# restart with existing nodes-*.conf files re-forms it by itself).
-	local assigned
-	assigned=$(sk_redis_cli -p "${REDIS_CLUSTER_PORTS[0]}" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')
-	if [[ $assigned != 16384 ]]; then
-		sk_log "redis-cluster: creating cluster"
-		local -a addrs=()
-		for p in "${REDIS_CLUSTER_PORTS[@]}"; do
-			# half-created state from an interrupted run: start clean
-			sk_redis_cli -p "$p" flushall >/dev/null 2>&1 || true
-			sk_redis_cli -p "$p" cluster reset hard >/dev/null 2>&1 || true
-			addrs+=("127.0.0.1:$p")
-		done
-		sk_run "$RC_DIR/create.log" redis-cli --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes ||
-			{ tail -n 20 "$RC_DIR/create.log" >&2; sk_die "redis-cluster: redis-cli --cluster create failed; see $RC_DIR/create.log"; }
-	fi
+	redis_cluster_create redis-cluster "$RC_DIR" 0 "${REDIS_CLUSTER_PORTS[@]}"
 	sk_wait redis-cluster "$RC_DIR/redis-${REDIS_CLUSTER_PORTS[0]}.log" check_redis_cluster
 }
 
@@ -1042,19 +1048,7 @@ ensure_redis_replicated() {
 	for p in "${REDIS_REPLICATED_PORTS[@]}"; do
 		start_redis_replicated_node "$p"
 	done
-	local assigned
-	assigned=$(sk_redis_cli -p "${REDIS_REPLICATED_PORTS[0]}" cluster info | tr -d '\r' | sed -n 's/^cluster_slots_assigned://p')
-	if [[ $assigned != 16384 ]]; then
-		sk_log "redis-replicated: creating cluster (3 masters, 1 replica each)"
-		local -a addrs=()
-		for p in "${REDIS_REPLICATED_PORTS[@]}"; do
-			sk_redis_cli -p "$p" flushall >/dev/null 2>&1 || true
-			sk_redis_cli -p "$p" cluster reset hard >/dev/null 2>&1 || true
-			addrs+=("127.0.0.1:$p")
-		done
-		sk_run "$RR_DIR/create.log" redis-cli --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes ||
-			{ tail -n 20 "$RR_DIR/create.log" >&2; sk_die "redis-replicated: redis-cli --cluster create failed; see $RR_DIR/create.log"; }
-	fi
+	redis_cluster_create redis-replicated "$RR_DIR" 1 "${REDIS_REPLICATED_PORTS[@]}"
 	sk_wait redis-replicated "$RR_DIR/redis-${REDIS_REPLICATED_PORTS[0]}.log" check_redis_replicated
 	sk_log "redis-replicated: up (${#REDIS_REPLICATED_PORTS[@]} nodes, replicas linked)"
 }
