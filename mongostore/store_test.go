@@ -59,6 +59,20 @@ func TestConformanceRenamedFields(t *testing.T) {
 	storetest.Run(t, e.conformanceStore(t, s), storetest.Config{NewKey: func() string { return randomHex(13) }})
 }
 
+// countCommands runs fn and checks that it sent want commands.
+func (e *env) countCommands(t *testing.T, op string, want int, fn func() error) {
+	t.Helper()
+	e.cmds.reset()
+	if err := fn(); err != nil {
+		t.Fatalf("%s: %v", op, err)
+	}
+	if n, by := e.cmds.snapshot(); n != want {
+		t.Errorf("%s sent %d commands %v, want %d", op, n, by, want)
+	} else {
+		t.Logf("%s: %d command(s) %v", op, n, by)
+	}
+}
+
 func rec(data string, ttl time.Duration) session.Record {
 	now := time.Now()
 	return session.Record{Data: []byte(data), Expiry: now.Add(ttl), Created: now}
@@ -72,15 +86,7 @@ func TestRoundTrips(t *testing.T) {
 	key := randomHex(32)
 	count := func(op string, want int, fn func() error) {
 		t.Helper()
-		e.cmds.reset()
-		if err := fn(); err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		if n, by := e.cmds.snapshot(); n != want {
-			t.Errorf("%s sent %d commands %v, want %d", op, n, by, want)
-		} else {
-			t.Logf("%s: %d command %v", op, n, by)
-		}
+		e.countCommands(t, op, want, fn)
 	}
 	var v uint64
 	count("new session (Save, version 0)", 1, func() (err error) {
@@ -137,13 +143,7 @@ func TestRoundTripsCompat(t *testing.T) {
 	key := randomHex(13)
 	count := func(op string, want int, fn func() error) {
 		t.Helper()
-		e.cmds.reset()
-		if err := fn(); err != nil {
-			t.Fatalf("%s: %v", op, err)
-		}
-		if n, by := e.cmds.snapshot(); n != want {
-			t.Errorf("%s sent %d commands %v, want %d", op, n, by, want)
-		}
+		e.countCommands(t, op, want, fn)
 	}
 	var v uint64
 	count("new session", 1, func() (err error) { v, err = s.Save(ctx, key, rec("one", time.Hour)); return err })

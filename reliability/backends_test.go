@@ -76,6 +76,19 @@ type conn struct {
 	configure func(m *session.Manager)
 }
 
+// withTempDB opens a pool with open, runs f on it with a 30 s deadline and
+// closes it: for schema work that must leave no connection behind.
+func withTempDB(open func() (*sql.DB, error), f func(ctx context.Context, db *sql.DB) error) error {
+	db, err := open()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ctx, cancel := ctxTimeout(30 * time.Second)
+	defer cancel()
+	return f(ctx, db)
+}
+
 func randomName(prefix string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -164,16 +177,7 @@ func setupSQL(t *testing.T, dialect sqlstore.Dialect, compat bool, openDB func()
 	// The schema is made and dropped over connections of their own, closed
 	// at once, so that the fault test's goroutine count sees only the
 	// store's client.
-	withDB := func(f func(ctx context.Context, db *sql.DB) error) error {
-		db, err := openDB()
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		ctx, cancel := ctxTimeout(30 * time.Second)
-		defer cancel()
-		return f(ctx, db)
-	}
+	withDB := func(f func(ctx context.Context, db *sql.DB) error) error { return withTempDB(openDB, f) }
 	if err := withDB(func(ctx context.Context, db *sql.DB) error { return sqlstore.CreateSchema(ctx, db, opts) }); err != nil {
 		t.Fatalf("CreateSchema: %v", err)
 	}

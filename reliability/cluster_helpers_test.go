@@ -115,14 +115,7 @@ func galeraTable(t *testing.T, dsns []string) sqlstore.Options {
 	t.Helper()
 	opts := sqlstore.Options{Dialect: sqlstore.MySQL, Table: randomName("cluster_")}
 	withDB := func(f func(ctx context.Context, db *sql.DB) error) error {
-		db, err := openGaleraDB(dsns[0], false)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		ctx, cancel := ctxTimeout(30 * time.Second)
-		defer cancel()
-		return f(ctx, db)
+		return withTempDB(func() (*sql.DB, error) { return openGaleraDB(dsns[0], false) }, f)
 	}
 	if err := withDB(func(ctx context.Context, db *sql.DB) error { return sqlstore.CreateSchema(ctx, db, opts) }); err != nil {
 		t.Fatalf("CreateSchema on Galera node 1: %v", err)
