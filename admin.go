@@ -33,29 +33,30 @@ func (m *Manager) Iterate(ctx context.Context, fn func(Info) bool) error {
 }
 
 // Inspect returns the stored session under key, with its decoded values, for
-// administration tools.
+// administration tools. The manager's own lifecycle metadata (links between
+// the IDs of a Renew) is never among them.
 func (m *Manager) Inspect(ctx context.Context, key string) (Info, map[string]any, error) {
 	if err := m.init(); err != nil {
 		return Info{}, nil, err
 	}
-	rec, err := m.Store.Load(ctx, key)
+	rec, err := m.storeLoad(ctx, key)
 	if err != nil {
 		return Info{}, nil, fmt.Errorf("session: inspect: %w", err)
 	}
-	values, err := m.decode(key, rec.Data)
+	cur, err := m.decodeStored(key, rec, time.Time{})
 	if err != nil {
 		return infoOf(key, rec), nil, fmt.Errorf("session: inspect: %w", err)
 	}
-	return infoOf(key, rec), values, nil
+	return infoOf(key, rec), cur.values, nil
 }
 
 // DestroyKey deletes the session stored under key (an administrator's
-// action). Its ID is dead at once.
+// action), with every ID linked to it by Renew. Its IDs are dead at once.
 func (m *Manager) DestroyKey(ctx context.Context, key string) error {
-	if err := m.Store.Delete(ctx, key); err != nil {
-		return fmt.Errorf("session: destroy: %w", err)
+	if err := m.init(); err != nil {
+		return err
 	}
-	return nil
+	return m.destroyChain(ctx, []string{key})
 }
 
 // KeyOf returns the store key of a session ID: its SHA-256 in hex, or the ID

@@ -68,10 +68,10 @@ func (g *gateStore) Delete(ctx context.Context, key string) error {
 }
 
 func (m *Manager) waitingFor(key string) int {
-	m.groups.mu.Lock()
-	defer m.groups.mu.Unlock()
-	if g := m.groups.groups[key]; g != nil {
-		return len(g.waiting)
+	m.turns.mu.Lock()
+	defer m.turns.mu.Unlock()
+	if q := m.turns.keys[key]; q != nil {
+		return len(q.waiting)
 	}
 	return 0
 }

@@ -24,6 +24,11 @@ var (
 	ErrHeadersWritten = errors.New("session: response headers already written")
 	// ErrDestroyed means the session was destroyed during this request.
 	ErrDestroyed = errors.New("session: destroyed")
+	// ErrCommitUnknown means a request's context ended while the write
+	// holding its changes was in flight: they may or may not be stored.
+	// The manager never applies them again; a client that retries the
+	// request should first read the session to see whether they were.
+	ErrCommitUnknown = errors.New("session: commit outcome unknown")
 	// ErrNoSession means the context carries no session of this manager:
 	// the handler is not wrapped by Manager.Handler, and the context does
 	// not come from Manager.Attach.

@@ -40,30 +40,19 @@ func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) 
 	s := &Session{state: st}
 	if st.cookieID != "" {
 		key := m.key(st.cookieID)
-		rec, err := m.storeLoad(ctx, key)
+		cur, err := m.loadStored(ctx, key, now)
 		switch {
 		case err == nil:
-			values, mt, derr := m.decodeSession(key, rec.Data)
-			if derr != nil {
-				m.Logger.Error("session: stored data cannot be decoded; starting a fresh session", "err", derr)
-				m.event(ctx, EventDecodeError)
-				break
-			}
-			if rec.Created.IsZero() {
-				// Written by another system (PHP's tables and documents
-				// have no creation time): the lifetime counts from now.
-				rec.Created = now
-			} else if !now.Before(rec.Created.Add(m.Lifetime)) {
+			if !now.Before(cur.rec.Created.Add(m.Lifetime)) {
 				break // past its absolute lifetime
 			}
-			s.loadedData = rec.Data
-			rec.Data = nil
-			s.id, s.key, s.rec, s.values, s.meta = st.cookieID, key, rec, values, mt
+			s.id, s.key, s.base, s.values, s.meta, s.owner = st.cookieID, key, cur.rec, cur.values, cur.meta, cur.rec.Owner
 			return s, nil
-		case errors.Is(err, ErrCorrupt):
-			// A record the store cannot read: a fresh session rather
-			// than an error on every request until it expires.
-			m.Logger.Error("session: stored record is corrupt; starting a fresh session", "err", err)
+		case errors.Is(err, ErrCorrupt), errors.Is(err, ErrDecode):
+			// A record that cannot be read or decoded: a fresh session
+			// rather than an error on every request until it expires.
+			// The record itself is left as it is.
+			m.Logger.Error("session: stored record cannot be decoded; starting a fresh session", "err", err)
 			m.event(ctx, EventDecodeError)
 		case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalidKey):
 			// Unknown, or an ID the store cannot even hold (longer than
@@ -77,6 +66,6 @@ func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) 
 	s.key = m.key(s.id)
 	s.isNew = true
 	s.values = newValues()
-	s.rec.Created = now
+	s.base.Created = now
 	return s, nil
 }

@@ -79,8 +79,7 @@ type Manager struct {
 	Observer Observer
 
 	setup    sync.Once
-	locks    keyLocks
-	groups   saveGroups
+	turns    turns
 	ids      *idPolicy
 	setupErr error
 }

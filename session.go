@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"maps"
 	"reflect"
 	"slices"
@@ -22,15 +23,15 @@ type Session struct {
 	mu    sync.Mutex
 	state *requestState
 
-	id         string
-	key        string
-	rec        Record // metadata as loaded or last saved; Data unused
-	loadedData []byte // the record's data as loaded, for Renew
-	values     map[string]any
-	meta       meta
-	isNew      bool // not stored yet
-	ops        []op // changes not yet saved, replayed on a conflict
-	touched    bool // the idle expiry was pushed (or saved) in this request
+	id      string
+	key     string
+	base    Record         // the record as loaded or last saved, Data included; Created only while new
+	values  map[string]any // this request's view: base's values with its changes applied
+	owner   string         // this request's view of the owner
+	meta    meta
+	isNew   bool // not stored yet
+	ops     []op // changes not yet saved, replayed on a conflict
+	touched bool // the idle expiry was pushed (or saved) in this request
 
 	renew         *renewal // set by Renew until the renewal is saved
 	destroyed     bool
@@ -42,27 +43,26 @@ type Session struct {
 // renewal is what Renew remembers of the ID it retires.
 type renewal struct {
 	key     string // store key of the old ID
-	rec     Record // its record as loaded (Data unused)
-	data    []byte // its data as loaded
+	base    Record // its record as stored, Data included
 	retired bool   // it was already retired (Renew from an ID in its grace period)
 }
 
-// draft is what an op changes: the values, record metadata and lifecycle
-// metadata of one version of the session.
+// draft is what an op changes: the values, owner and lifecycle metadata of
+// one version of the session.
 type draft struct {
 	values map[string]any
-	rec    *Record
+	owner  *string
 	meta   *meta
 }
 
 // op is one change of this request, kept so that it can be applied again
 // on freshly loaded values after a version conflict. Ops run without the
-// session's lock held.
+// session's lock held, under the engine's recover.
 type op func(d draft)
 
 func newValues() map[string]any { return make(map[string]any) }
 
-func (s *Session) draft() draft { return draft{values: s.values, rec: &s.rec, meta: &s.meta} }
+func (s *Session) draft() draft { return draft{values: s.values, owner: &s.owner, meta: &s.meta} }
 
 // apply applies a change now (now) and records it for replay (replay).
 func (s *Session) apply(now func(d draft), replay op) {
@@ -92,9 +92,9 @@ func (s *Session) restart() {
 	s.id = m.ids.generate()
 	s.key = m.key(s.id)
 	s.isNew, s.destroyed = true, false
-	s.values, s.meta, s.ops = newValues(), meta{}, nil
-	s.rec = Record{Created: m.Now()}
-	s.loadedData, s.renew = nil, nil
+	s.values, s.meta, s.ops, s.owner = newValues(), meta{}, nil, ""
+	s.base = Record{Created: m.Now()}
+	s.renew = nil
 }
 
 func (s *Session) fail(err error) {
@@ -130,14 +130,14 @@ func (s *Session) IsNew() bool {
 func (s *Session) Created() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rec.Created
+	return s.base.Created
 }
 
 // Owner returns the owner set with SetOwner, or "".
 func (s *Session) Owner() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rec.Owner
+	return s.owner
 }
 
 // Err returns the first change this request could not apply (for example
@@ -270,19 +270,32 @@ func deleteIfSeen(values map[string]any, key string, seen any) {
 	}
 }
 
-// sameValue reports whether two decoded values are equal.
-func sameValue(a, b any) bool {
+// sameValue reports whether two values are equal as values, never by
+// address: a pointer, a PHP array or a struct holding a slice is the same
+// value when what it holds is deeply equal, or when it encodes to the same
+// bytes (a value this request set and the same value decoded from the
+// store). It never panics.
+func sameValue(a, b any) (same bool) {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
-	if ta != tb {
+	if reflect.TypeOf(a) != reflect.TypeOf(b) {
 		return false
 	}
-	if ta.Comparable() {
-		return a == b
+	if reflect.DeepEqual(a, b) {
+		return true
 	}
-	return reflect.DeepEqual(a, b)
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	ea, err := BinaryCodec{}.Encode(map[string]any{"": a})
+	if err != nil {
+		return false
+	}
+	eb, err := BinaryCodec{}.Encode(map[string]any{"": b})
+	return err == nil && bytes.Equal(ea, eb)
 }
 
 // Update replaces the value under key with fn(old), where old is nil when
@@ -317,10 +330,10 @@ func (s *Session) Update(key string, fn func(old any) any) {
 func (s *Session) SetOwner(owner string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if owner == s.rec.Owner && !s.destroyed {
+	if owner == s.owner && !s.destroyed {
 		return
 	}
-	set := func(d draft) { d.rec.Owner = owner }
+	set := func(d draft) { *d.owner = owner }
 	s.apply(set, set)
 }
 
@@ -373,13 +386,13 @@ func (s *Session) Renew() error {
 	}
 	m := s.state.m
 	if !s.isNew && s.renew == nil {
-		s.renew = &renewal{key: s.key, rec: s.rec, data: s.loadedData, retired: s.meta.retired}
+		s.renew = &renewal{key: s.key, base: s.base, retired: s.meta.retired}
 	}
 	s.id = m.ids.generate()
 	s.key = m.key(s.id)
 	s.isNew = true
 	s.meta.retired, s.meta.successor, s.meta.ancestor = false, "", ""
-	if s.renew != nil && !m.RawIDs {
+	if s.renew != nil && !s.renew.retired && !m.RawIDs {
 		// The link that lets a logout through the new ID kill the old
 		// one. With raw IDs the record is shared with PHP, which would
 		// see the link among its values: there the old ID is left to

@@ -11,7 +11,10 @@ import (
 // Token is the session ID a client must present from now on, as reported
 // by [Manager.Commit] for callers that send it themselves.
 type Token struct {
-	// Value is the session ID, or "" when the session was destroyed.
+	// Value is the session ID, or "" when the session was destroyed or
+	// the request never loaded it: Commit vouches only for an ID the
+	// store confirmed or the manager issued, never for the client's
+	// unchecked one.
 	Value string
 	// Expiry is when the session ends if it is not used (zero when
 	// destroyed).
@@ -162,11 +165,9 @@ func (m *Manager) Commit(ctx context.Context) (Token, error) {
 	if s := st.sess; s != nil && !tok.Changed {
 		s.mu.Lock()
 		if !s.isNew && !s.destroyed {
-			tok = Token{Value: s.id, Expiry: s.rec.Expiry, Persist: s.persist()}
+			tok = Token{Value: s.id, Expiry: s.base.Expiry, Persist: s.persist()}
 		}
 		s.mu.Unlock()
-	} else if st.sess == nil && !tok.Changed {
-		tok = Token{Value: st.cookieID}
 	}
 	return tok, nil
 }

@@ -1,0 +1,1012 @@
+package session
+
+// The save engine: every change to a stored session goes through this file.
+//
+// A request's commit (before its response starts, and again when its
+// handler returns) takes one of these paths, all built on the same parts:
+//
+//	destroy   delete every ID of the session's Renew chain        destroyChain
+//	touch     push the idle expiry of an unchanged session         commitTouch → cas
+//	new       store a new session under a fresh ID                 saveNew → cas
+//	renew     retire the old ID, then store the new one            commitRenew → retire → cas, saveNew
+//	change    save this request's changes (combined with others)   saveChanges → lead → cas
+//	redirect  a change through a retired ID goes to its successor  saveChanges (redirect) → lead → cas
+//
+// The parts:
+//
+//   - One loader (loadStored) turns a store record into a stored value:
+//     decoded values, lifecycle metadata, and PHP's missing creation time.
+//   - One turn per store key in this process (turns). Change saves queue
+//     behind it; the request whose turn it is (the leader) writes the
+//     changes of every change save queued for the key, in arrival order,
+//     with one compare-and-set. A retirement takes the turn alone. Waiting
+//     honours the request's context; other keys never wait.
+//   - One compare-and-set loop (cas): build the state to store on the
+//     current one, save it if the version still matches, and on a conflict
+//     reload and build again, at most MaxRetries times, with backoff. It
+//     alone reports EventConflict and EventRetry.
+//   - User code (Update functions, replays, value comparisons, codecs)
+//     runs under protect: a panic fails its own request with an error
+//     wrapping the panic value, and the engine goes on for everyone else.
+//
+// Lock order: requestState.mu, then Session.mu, then a key's turn.
+// turns.mu is held only to change a queue, never while calling a store or
+// user code. A request releases its Session.mu while it waits for a turn
+// and while replays run, since an Update function may read the session and
+// a leader reads other requests' changes under their own Session.mu.
+//
+// Invariants:
+//
+//   - A request reports success only when the write holding its change
+//     was stored; when its context ended while that write was in flight,
+//     it reports ErrCommitUnknown, and its changes are not saved again.
+//   - Replays judge "the value this request saw" by value (sameValue).
+//   - A retired ID is read-only: its record keeps the data, owner and
+//     expiry it had before the Renew, and changes through it go to the
+//     renewed session, while the request keeps its own view.
+//   - A destroyed chain stays destroyed: a change that finds its record
+//     gone is dropped and the client's ID revoked, at once.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// stored is one version of a session as the store holds it.
+type stored struct {
+	values map[string]any // user values (reserved keys split off into meta)
+	meta   meta
+	rec    Record // as stored, Data included
+}
+
+// clone returns a copy that changes can be applied to without touching s.
+func (s *stored) clone() *stored {
+	c := *s
+	c.values = maps.Clone(s.values)
+	if c.values == nil {
+		c.values = newValues()
+	}
+	return &c
+}
+
+func (s *stored) draft() draft { return draft{values: s.values, owner: &s.rec.Owner, meta: &s.meta} }
+
+// loadStored is the engine's one loader: it reads key and decodes it. A
+// record without a creation time (written by PHP, which keeps none) gets
+// created, or now when created is zero. A missing record is ErrNotFound.
+func (m *Manager) loadStored(ctx context.Context, key string, created time.Time) (*stored, error) {
+	rec, err := m.storeLoad(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return m.decodeStored(key, rec, created)
+}
+
+// decodeStored decodes a record loaded from key (see loadStored).
+func (m *Manager) decodeStored(key string, rec Record, created time.Time) (*stored, error) {
+	var values map[string]any
+	var mt meta
+	err := protect("codec Decode", func() error {
+		var err error
+		values, mt, err = m.decodeSession(key, rec.Data)
+		return err
+	})
+	if err != nil {
+		if !errors.Is(err, ErrDecode) {
+			err = fmt.Errorf("%w: %w", ErrDecode, err)
+		}
+		return nil, err
+	}
+	if rec.Created.IsZero() {
+		rec.Created = created
+		if rec.Created.IsZero() {
+			rec.Created = m.Now()
+		}
+	}
+	return &stored{values: values, meta: mt, rec: rec}, nil
+}
+
+// encodeChecked encodes a session for key and checks it against MaxSize.
+func (m *Manager) encodeChecked(key string, values map[string]any, mt meta) ([]byte, error) {
+	var data []byte
+	err := protect("codec Encode", func() error {
+		var err error
+		data, err = m.encodeSession(key, values, mt)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session: encode: %w", err)
+	}
+	if len(data) > m.MaxSize {
+		return nil, fmt.Errorf("session: encoded session of %d bytes is over MaxSize %d: %w", len(data), m.MaxSize, ErrTooLarge)
+	}
+	return data, nil
+}
+
+// seal encodes next for key and sets its record's data and expiry.
+func (m *Manager) seal(key string, next *stored, now time.Time) error {
+	data, err := m.encodeChecked(key, next.values, next.meta)
+	if err != nil {
+		return err
+	}
+	next.rec.Data = data
+	next.rec.Expiry = m.expiry(next.rec.Created, now)
+	return nil
+}
+
+// protect runs user code (fn), turning a panic into an error that wraps
+// the panic value, so that one request's panic never takes the process
+// down nor leaves a lock held.
+func protect(what string, fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = fmt.Errorf("session: %s panicked: %w", what, e)
+			} else {
+				err = fmt.Errorf("session: %s panicked: %v", what, r)
+			}
+		}
+	}()
+	return fn()
+}
+
+// Outcomes of a build that end a compare-and-set loop without a write.
+var (
+	errGone    = errors.New("session: record gone")    // destroyed elsewhere, or expired
+	errRetired = errors.New("session: record retired") // renewed by another request
+)
+
+// cas is the engine's one compare-and-set loop. build returns the state to
+// store on top of cur (nil: none stored) or nil when there is nothing to
+// write; after a conflict, refresh gives the next cur (by default the
+// record reloaded). It returns the state stored, with its new version.
+func (m *Manager) cas(ctx context.Context, key *string, cur *stored, build func(cur *stored) (*stored, error), refresh func() (*stored, error)) (*stored, error) {
+	created := time.Time{}
+	if cur != nil {
+		created = cur.rec.Created
+	}
+	for attempt := 0; ; attempt++ {
+		next, err := build(cur)
+		if err != nil || next == nil {
+			return nil, err
+		}
+		next.rec.Version = 0
+		if cur != nil {
+			next.rec.Version = cur.rec.Version
+		}
+		v, err := m.storeSave(ctx, *key, next.rec)
+		if err == nil {
+			next.rec.Version = v
+			next.rec.Modified = m.Now()
+			return next, nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("session: save: %w: %w", ErrCommitUnknown, err)
+			}
+			return nil, fmt.Errorf("session: save: %w", err)
+		}
+		if IsUnconditional(m.Store) || attempt >= m.MaxRetries {
+			return nil, fmt.Errorf("session: save: %w", err)
+		}
+		m.event(ctx, EventConflict)
+		if err := backoff(ctx, attempt); err != nil {
+			return nil, fmt.Errorf("session: save: retrying after a conflict: %w", err)
+		}
+		m.event(ctx, EventRetry)
+		if refresh != nil {
+			cur, err = refresh()
+		} else {
+			cur, err = m.loadStored(ctx, *key, created)
+			if errors.Is(err, ErrNotFound) {
+				cur, err = nil, nil
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("session: reload after conflict: %w", err)
+		}
+	}
+}
+
+// backoff waits before retry attempt+1 so that requests racing on one
+// session from several processes do not collide again in lock step. The
+// first retry does not wait: the turn already orders this process.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt == 0 {
+		return ctx.Err()
+	}
+	limit := time.Millisecond << min(attempt-1, 6)
+	t := time.NewTimer(rand.N(limit) + time.Millisecond/4)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// commit saves what the request changed and sets the cookie when the
+// headers have not gone out yet. It is called before the headers are sent
+// and again when the handler returns.
+func (st *requestState) commit(ctx context.Context) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s := st.sess
+	if s == nil {
+		return nil // never loaded: no store call at all
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.deadKeys) > 0 {
+		if err := st.m.destroyChain(ctx, s.deadKeys); err != nil {
+			return err
+		}
+		s.deadKeys = nil
+		if st.cookieID != "" {
+			st.revoke()
+		}
+	}
+	switch {
+	case s.destroyed:
+		return nil
+	case len(s.ops) == 0:
+		return st.commitTouch(ctx, s)
+	case s.renew != nil:
+		return st.commitRenew(ctx, s)
+	case s.isNew:
+		return st.saveNew(ctx, s, EventCreated)
+	default:
+		return st.saveChanges(ctx, s)
+	}
+}
+
+// view is the request's session as a stored value (values not copied).
+func (s *Session) view() *stored {
+	rec := s.base
+	rec.Owner = s.owner
+	return &stored{values: s.values, meta: s.meta, rec: rec}
+}
+
+// adopt makes next, just stored, the request's base and view.
+func (st *requestState) adopt(s *Session, next *stored, newID bool) {
+	s.base, s.values, s.meta, s.owner = next.rec, next.values, next.meta, next.rec.Owner
+	s.isNew, s.ops, s.touched = false, nil, true
+	if newID || s.cookieChanged || s.persist() {
+		st.issue(s.id, next.rec.Expiry, s.persist())
+		s.cookieChanged = false
+	}
+}
+
+// ended marks the session destroyed elsewhere (its record or its chain is
+// gone): this request's changes are dropped and the client's ID revoked.
+func (st *requestState) ended(s *Session) {
+	st.m.Logger.Info("session: destroyed by another request; changes dropped")
+	s.destroyed, s.ops, s.values, s.isNew, s.meta, s.renew, s.owner = true, nil, newValues(), true, meta{}, nil, ""
+	if st.cookieID != "" {
+		st.revoke()
+	}
+}
+
+// commitTouch pushes the idle expiry of an unchanged session when the last
+// push is older than the touch interval and the expiry would move.
+func (st *requestState) commitTouch(ctx context.Context, s *Session) error {
+	m := st.m
+	now := m.Now()
+	if s.isNew || s.touched || s.meta.retired || now.Sub(s.base.Modified) < m.TouchInterval {
+		return nil
+	}
+	exp := m.expiry(s.base.Created, now)
+	if !exp.After(s.base.Expiry) {
+		return nil // no idle timeout, or nothing gained: no write
+	}
+	if t, ok := m.Store.(Toucher); ok {
+		if err := m.storeTouch(ctx, t, s.key, exp); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return nil // destroyed or expired meanwhile: nothing to keep alive
+			}
+			return fmt.Errorf("session: touch: %w", err)
+		}
+		s.base.Expiry, s.base.Modified = exp, now
+	} else {
+		start := s.view()
+		next, err := m.cas(ctx, &s.key, start, func(cur *stored) (*stored, error) {
+			if cur == nil || cur.rec.Version != start.rec.Version {
+				return nil, nil // saved meanwhile, which pushed the expiry; or gone
+			}
+			next := cur.clone()
+			return next, m.seal(s.key, next, now)
+		}, nil)
+		if err != nil {
+			return fmt.Errorf("session: touch: %w", err)
+		}
+		if next != nil {
+			s.base = next.rec
+		}
+	}
+	s.touched = true
+	if s.persist() {
+		st.issue(s.id, exp, true)
+	}
+	return nil
+}
+
+// saveNew stores the session under its new ID; a collision with a stored
+// ID draws another. ev is the event it reports (EventCreated, or
+// EventRenewed for the ID Renew made).
+func (st *requestState) saveNew(ctx context.Context, s *Session, ev Event) error {
+	m := st.m
+	now := m.Now()
+	if s.base.Created.IsZero() {
+		s.base.Created = now
+	}
+	view := s.view()
+	view.rec.Version = 0
+	draws := 0
+	next, err := m.cas(ctx, &s.key, nil, func(*stored) (*stored, error) {
+		next := &stored{values: view.values, meta: view.meta, rec: Record{Owner: view.rec.Owner, Created: view.rec.Created}}
+		return next, m.seal(s.key, next, now)
+	}, func() (*stored, error) {
+		if draws++; draws > 3 {
+			return nil, fmt.Errorf("new IDs keep colliding: %w", ErrConflict)
+		}
+		s.id = m.ids.generate()
+		s.key = m.key(s.id)
+		return nil, nil
+	})
+	if err != nil {
+		return err
+	}
+	st.adopt(s, next, true)
+	m.event(ctx, ev)
+	return nil
+}
+
+// commitRenew saves a session under the ID Renew gave it. The old ID is
+// retired first (a compare-and-set that makes it read-only, with the data,
+// owner and expiry it had, a fixed expiry and a link to the new key), so
+// that every write acknowledged on the old ID before then is in the data
+// the new ID starts from, and every write on the old ID after then goes to
+// the new ID.
+func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
+	m := st.m
+	r := s.renew
+	if !r.retired {
+		// Fail before the old ID is touched when the renewed session
+		// cannot be saved at all.
+		if _, err := m.encodeChecked(s.key, s.values, s.meta); err != nil {
+			return err
+		}
+		if err := st.retire(ctx, s); err != nil {
+			if errors.Is(err, errGone) {
+				st.ended(s)
+				return nil
+			}
+			return err
+		}
+	}
+	if err := st.saveNew(ctx, s, EventRenewed); err != nil {
+		if !r.retired {
+			st.unretire(ctx, r)
+		}
+		return err
+	}
+	s.renew = nil
+	if r.retired {
+		return nil
+	}
+	if m.RenewGrace < 0 {
+		if err := m.storeDelete(ctx, r.key); err != nil {
+			return fmt.Errorf("session: renew: delete the old ID: %w", err)
+		}
+		return nil
+	}
+	// A logout through the old ID between its retirement and now could
+	// not reach the new record: check, and follow it.
+	if _, err := m.storeLoad(ctx, r.key); errors.Is(err, ErrNotFound) {
+		if err := m.destroyChain(ctx, []string{s.key}); err != nil {
+			return err
+		}
+		st.ended(s)
+	}
+	return nil
+}
+
+// link is what a retired record stores to reach its successor: the store
+// key of the renewed session, which no client can present as an ID (it is
+// the hash of one). With raw IDs the key is the ID itself, so nothing is
+// stored: the retired ID is then a dead end.
+func (m *Manager) link(key string) string {
+	if m.RawIDs {
+		return ""
+	}
+	return key
+}
+
+// retire marks the old ID of a renewal as retired, under the old key's
+// turn. When the old record was written meanwhile, the new session starts
+// from what was written, with this request's changes applied again. It
+// returns errGone when the session was destroyed meanwhile, and marks the
+// renewal as already retired when another request renewed it first (a
+// double-submitted login, which then gives a normal session).
+func (st *requestState) retire(ctx context.Context, s *Session) error {
+	m := st.m
+	r := s.renew
+	release, err := m.turns.acquire(ctx, r.key)
+	if err != nil {
+		return err
+	}
+	defer release()
+	start, err := m.decodeStored(r.key, r.base, time.Time{})
+	if err != nil {
+		return fmt.Errorf("session: renew: %w", err)
+	}
+	grace := m.RenewGrace
+	if grace <= 0 {
+		grace = 5 * time.Second // deleted as soon as the new ID is stored
+	}
+	var from *stored
+	_, err = m.cas(ctx, &r.key, start, func(cur *stored) (*stored, error) {
+		if cur == nil {
+			return nil, errGone
+		}
+		if cur.meta.retired {
+			return nil, errRetired
+		}
+		from = cur
+		next := cur.clone()
+		next.meta.retired, next.meta.successor = true, m.link(s.key)
+		if exp := m.Now().Add(grace); exp.Before(cur.rec.Expiry) {
+			next.rec.Expiry = exp
+		}
+		data, err := m.encodeChecked(r.key, next.values, next.meta)
+		next.rec.Data = data
+		return next, err
+	}, nil)
+	switch {
+	case errors.Is(err, errRetired):
+		r.retired = true
+		s.meta.ancestor = ""
+		return nil
+	case err != nil:
+		return err
+	}
+	if from.rec.Version != r.base.Version {
+		// Written through the old ID meanwhile: start from that.
+		fresh := from.clone()
+		fresh.meta = meta{persist: from.meta.persist, ancestor: s.meta.ancestor}
+		if err := s.replayAll(fresh); err != nil {
+			return err
+		}
+		s.values, s.owner, s.meta = fresh.values, fresh.rec.Owner, fresh.meta
+		s.base.Created = from.rec.Created
+	}
+	r.base = from.rec
+	return nil
+}
+
+// unretire puts back the old ID of a renewal whose new ID could not be
+// stored, so that the user keeps the session. It is best effort.
+func (st *requestState) unretire(ctx context.Context, r *renewal) {
+	m := st.m
+	cur, err := m.loadStored(ctx, r.key, time.Time{})
+	if err != nil || !cur.meta.retired {
+		return
+	}
+	rec := r.base
+	rec.Version = cur.rec.Version
+	if _, err := m.storeSave(ctx, r.key, rec); err != nil {
+		m.Logger.Error("session: renew failed and the old ID could not be restored", "err", err)
+	}
+}
+
+// destroyChain deletes the records under keys and every record linked to
+// them by Renew, in both directions, so that a logout through any ID of a
+// chain ends all of them.
+func (m *Manager) destroyChain(ctx context.Context, keys []string) error {
+	const maxChain = 64
+	seen := make(map[string]bool, len(keys))
+	todo := append([]string(nil), keys...)
+	for len(todo) > 0 && len(seen) < maxChain {
+		k := todo[0]
+		todo = todo[1:]
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		rec, err := m.storeLoad(ctx, k)
+		switch {
+		case err == nil:
+			if cur, err := m.decodeStored(k, rec, time.Time{}); err == nil {
+				todo = append(todo, cur.meta.successor, cur.meta.ancestor)
+			}
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrInvalidKey):
+		default:
+			return fmt.Errorf("session: destroy: %w", err)
+		}
+		if err := m.storeDelete(ctx, k); err != nil {
+			return fmt.Errorf("session: destroy: %w", err)
+		}
+	}
+	m.event(ctx, EventDestroyed)
+	return nil
+}
+
+// replayAll applies every change of this request to d, in order, then the
+// changes other goroutines of the request made meanwhile. The caller holds
+// s.mu, which is released while the changes run.
+func (s *Session) replayAll(d *stored) error {
+	_, err := s.replayFrom(d, 0, true)
+	return err
+}
+
+// replayFrom applies the request's changes from the from-th on to d and
+// returns how many changes d now holds. With all, it goes on until no
+// change is left (the caller holds s.mu); otherwise it applies a snapshot
+// of the changes made so far (the caller does not hold s.mu).
+func (s *Session) replayFrom(d *stored, from int, all bool) (int, error) {
+	n := from
+	for {
+		if !all {
+			s.mu.Lock()
+		}
+		ops := s.ops[n:len(s.ops):len(s.ops)]
+		n = len(s.ops)
+		s.mu.Unlock()
+		err := protect("Update function or replay", func() error {
+			dr := d.draft()
+			for _, o := range ops {
+				o(dr)
+			}
+			return nil
+		})
+		if all {
+			s.mu.Lock()
+		}
+		if err != nil || !all || n == len(s.ops) {
+			return n, err
+		}
+	}
+}
+
+// turns holds, for each store key with a save in flight in this process,
+// the queue of requests waiting for its turn.
+type turns struct {
+	mu   sync.Mutex
+	keys map[string]*queue
+}
+
+type queue struct {
+	waiting []*job
+	busy    bool    // a job holds the turn
+	last    *stored // what the last batch stored, while saves keep coming
+}
+
+// job is one request waiting for a key's turn: a change save, which a
+// leader may take into its batch, or an exclusive turn (retire).
+type job struct {
+	ctx       context.Context
+	st        *requestState
+	s         *Session
+	exclusive bool
+	redirect  bool // the request's view is not of this key: a write through a retired ID
+	lead      chan struct{}
+	done      chan struct{} // closed once res is set
+	taken     bool          // in a batch (guarded by turns.mu)
+	res       result
+}
+
+// result is the outcome of a change save.
+type result struct {
+	err       error
+	state     *stored // stored: this request's copy of the stored state
+	ops       int     // how many of the request's changes it holds
+	gone      bool    // the record is gone: destroyed elsewhere
+	successor string  // the key was retired by Renew: save there ("" with raw IDs)
+	retired   bool
+}
+
+func newJob(ctx context.Context, st *requestState, s *Session) *job {
+	return &job{ctx: ctx, st: st, s: s, lead: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (j *job) finish(res result) {
+	j.res = res
+	close(j.done)
+}
+
+// enqueue adds j to key's queue, giving it the turn when the key is free.
+func (t *turns) enqueue(key string, j *job) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.keys == nil {
+		t.keys = make(map[string]*queue)
+	}
+	q := t.keys[key]
+	if q == nil {
+		q = &queue{}
+		t.keys[key] = q
+	}
+	q.waiting = append(q.waiting, j)
+	if !q.busy {
+		q.busy = true
+		t.giveTurnLocked(q)
+	}
+}
+
+// giveTurnLocked lets the first waiting job lead.
+func (t *turns) giveTurnLocked(q *queue) {
+	q.waiting[0].lead <- struct{}{}
+}
+
+// withdraw removes a job whose context ended. It reports false when the
+// job is already in a batch.
+func (t *turns) withdraw(key string, j *job) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if j.taken {
+		return false
+	}
+	q := t.keys[key]
+	for i, w := range q.waiting {
+		if w == j {
+			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
+			break
+		}
+	}
+	select {
+	case <-j.lead: // it was to lead: pass the turn on
+		t.handOffLocked(key, q)
+	default:
+	}
+	return true
+}
+
+// take removes the leader and the change saves queued right behind it
+// (up to the first exclusive turn) and returns them with the queue's last
+// stored state.
+func (t *turns) take(key string, leader *job) ([]*job, *stored) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	q := t.keys[key]
+	n := 1
+	if !leader.exclusive {
+		for n < len(q.waiting) && !q.waiting[n].exclusive {
+			n++
+		}
+	}
+	batch := append([]*job(nil), q.waiting[:n]...)
+	q.waiting = q.waiting[n:]
+	for _, j := range batch {
+		j.taken = true
+	}
+	return batch, q.last
+}
+
+// done ends a turn: last is what it stored (nil when unknown), and the
+// next waiting job leads.
+func (t *turns) done(key string, last *stored) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	q := t.keys[key]
+	q.last = last
+	t.handOffLocked(key, q)
+}
+
+func (t *turns) handOffLocked(key string, q *queue) {
+	if len(q.waiting) > 0 {
+		t.giveTurnLocked(q)
+		return
+	}
+	q.busy, q.last = false, nil
+	delete(t.keys, key)
+}
+
+// acquire waits for key's turn, alone, or for ctx to end. The returned
+// function gives the turn up.
+func (t *turns) acquire(ctx context.Context, key string) (func(), error) {
+	j := newJob(ctx, nil, nil)
+	j.exclusive = true
+	t.enqueue(key, j)
+	select {
+	case <-j.lead:
+	case <-ctx.Done():
+		if t.withdraw(key, j) {
+			return nil, fmt.Errorf("session: waiting for another save of this session: %w", ctx.Err())
+		}
+		<-j.lead // taken by no batch: exclusive jobs lead alone
+	}
+	t.take(key, j)
+	var once sync.Once
+	return func() { once.Do(func() { t.done(key, nil) }) }, nil
+}
+
+// saveChanges saves a stored session's changes through its key's queue,
+// following the link of a retired ID. The caller holds s.mu; it is
+// released while the request waits.
+func (st *requestState) saveChanges(ctx context.Context, s *Session) error {
+	m := st.m
+	key, redirect := s.key, false
+	if s.meta.retired {
+		if s.meta.successor == "" {
+			return fmt.Errorf("session: save: the session ID was renewed: %w", ErrConflict)
+		}
+		key, redirect = s.meta.successor, true
+	}
+	for hops := 0; ; hops++ {
+		j := newJob(ctx, st, s)
+		j.redirect = redirect
+		m.turns.enqueue(key, j)
+		s.mu.Unlock()
+		res := m.await(ctx, key, j)
+		s.mu.Lock()
+		switch {
+		case res.err != nil:
+			if errors.Is(res.err, ErrCommitUnknown) {
+				s.ops = nil // may be stored: never applied twice
+			}
+			return res.err
+		case res.gone:
+			st.ended(s)
+			return nil
+		case res.retired:
+			if res.successor == "" || hops >= 8 {
+				return fmt.Errorf("session: save: the session ID was renewed: %w", ErrConflict)
+			}
+			key, redirect = res.successor, true
+			continue
+		}
+		return st.install(s, res, redirect)
+	}
+}
+
+// await waits for j's outcome, leading a batch when its turn comes.
+func (m *Manager) await(ctx context.Context, key string, j *job) result {
+	for {
+		select {
+		case <-j.done:
+			return j.res
+		case <-j.lead:
+			m.lead(key, j)
+		case <-ctx.Done():
+			if m.turns.withdraw(key, j) {
+				return result{err: fmt.Errorf("session: save: waiting for another save of this session: %w", ctx.Err())}
+			}
+			select {
+			case <-j.done:
+				return j.res
+			default:
+			}
+			return result{err: fmt.Errorf("session: save: %w: %w", ErrCommitUnknown, ctx.Err())}
+		}
+	}
+}
+
+// install takes the outcome of a save into the request's session. The
+// caller holds s.mu. A request writing through a retired ID keeps its own
+// view: it never sees the renewed session.
+func (st *requestState) install(s *Session, res result, redirect bool) error {
+	if s.destroyed || len(s.ops) < res.ops {
+		return nil // destroyed meanwhile by this request: a later commit handles it
+	}
+	if redirect {
+		s.ops = s.ops[res.ops:]
+		return nil
+	}
+	own := res.state
+	s.ops = s.ops[res.ops:]
+	if err := s.replayAll(own); err != nil { // changes made while the save ran
+		return err
+	}
+	ops := s.ops
+	st.adopt(s, own, false)
+	s.ops = ops
+	return nil
+}
+
+// lead takes the leader and every change save queued behind it and saves
+// them as one batch, then passes the turn on, also when a save panics.
+func (m *Manager) lead(key string, leader *job) {
+	batch, last := m.turns.take(key, leader)
+	var next *stored
+	defer func() {
+		for _, j := range batch {
+			select {
+			case <-j.done:
+			default:
+				j.finish(result{err: fmt.Errorf("session: save of a combined batch failed: %v", recover())})
+			}
+		}
+		m.turns.done(key, next)
+	}()
+	next = m.saveBatch(key, batch, last)
+}
+
+// batchContext is the context of a batch's writes: it carries the
+// leader's values and ends only once every member has stopped waiting,
+// so that no member's change is left half written by another's deadline.
+func batchContext(batch []*job) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
+	if len(batch) == 1 {
+		stop := context.AfterFunc(batch[0].ctx, cancel)
+		return ctx, func() { stop(); cancel() }
+	}
+	var mu sync.Mutex
+	left := len(batch)
+	stops := make([]func() bool, len(batch))
+	for i, j := range batch {
+		stops[i] = context.AfterFunc(j.ctx, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if left--; left == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
+// saveBatch writes the changes of batch (batch[0] leads) with one
+// compare-and-set and finishes every job. It returns what it stored, for
+// the next batch to start from.
+func (m *Manager) saveBatch(key string, batch []*job, last *stored) *stored {
+	ctx, cancel := batchContext(batch)
+	defer cancel()
+	leader := batch[0]
+	counts := make([]int, len(batch))
+	var cur *stored
+	ownView := false
+	switch {
+	case last != nil:
+		cur = last
+	case len(batch) == 1 && !leader.redirect:
+		// Alone: the request's own view, its changes already applied.
+		s := leader.s
+		s.mu.Lock()
+		cur = s.view().clone()
+		counts[0] = len(s.ops)
+		s.mu.Unlock()
+		cur.rec.Data = nil
+		ownView = true
+	default:
+		var err error
+		cur, err = m.loadStored(ctx, key, time.Time{})
+		if errors.Is(err, ErrNotFound) {
+			cur, err = nil, nil
+		}
+		if err != nil {
+			finishAll(batch, result{err: fmt.Errorf("session: save: %w", err)})
+			return nil
+		}
+	}
+	base := cur
+	next, err := m.cas(ctx, &key, cur, func(cur *stored) (*stored, error) {
+		switch {
+		case cur == nil:
+			return nil, errGone
+		case cur.meta.retired:
+			return nil, errRetired
+		case ownView && cur == base:
+			next := cur.clone()
+			return next, m.seal(key, next, m.Now())
+		}
+		return m.compose(key, cur, batch, counts)
+	}, nil)
+	switch {
+	case errors.Is(err, errGone):
+		finishAll(batch, result{gone: true})
+		return nil
+	case errors.Is(err, errRetired):
+		// Retired by a Renew meanwhile: each request follows the link.
+		succ := ""
+		if cur, lerr := m.loadStored(ctx, key, time.Time{}); lerr == nil {
+			succ = cur.meta.successor
+		}
+		finishAll(batch, result{retired: true, successor: succ})
+		return nil
+	case err != nil:
+		finishAll(batch, result{err: err})
+		return nil
+	}
+	for i, j := range batch {
+		select {
+		case <-j.done: // failed alone in compose
+			continue
+		default:
+		}
+		j.finish(result{state: next.clone(), ops: counts[i]})
+	}
+	return next
+}
+
+func finishAll(batch []*job, res result) {
+	for _, j := range batch {
+		select {
+		case <-j.done:
+		default:
+			j.finish(res)
+		}
+	}
+}
+
+// compose applies the changes of every job of the batch still waiting to
+// a copy of cur, in arrival order, and seals it. A job whose changes panic,
+// or make the session unstorable (too large, not encodable), fails alone;
+// the others are composed again without it. It records in counts how many
+// changes of each job the result holds.
+func (m *Manager) compose(key string, cur *stored, batch []*job, counts []int) (*stored, error) {
+	now := m.Now()
+	alive := func(j *job) bool {
+		select {
+		case <-j.done:
+			return false
+		default:
+			return true
+		}
+	}
+	for {
+		next := cur.clone()
+		failed := false
+		for i, j := range batch {
+			if !alive(j) {
+				continue
+			}
+			n, err := j.s.replayFrom(next, 0, false)
+			if err != nil {
+				j.finish(result{err: err})
+				failed = true
+				break
+			}
+			counts[i] = n
+		}
+		if failed {
+			continue // composed again without the job that failed
+		}
+		err := m.seal(key, next, now)
+		if err == nil {
+			return next, nil
+		}
+		// Find the job whose changes make the session unstorable: the
+		// first one after which it cannot be encoded.
+		probe := cur.clone()
+		culprit := -1
+		for i, j := range batch {
+			if !alive(j) {
+				continue
+			}
+			if _, rerr := j.s.replayFrom(probe, 0, false); rerr != nil {
+				culprit = i
+				err = rerr
+				break
+			}
+			if _, eerr := m.encodeChecked(key, probe.values, probe.meta); eerr != nil {
+				culprit = i
+				err = eerr
+				break
+			}
+		}
+		if culprit < 0 {
+			return nil, err // the stored session itself cannot be stored
+		}
+		batch[culprit].finish(result{err: err})
+		live := 0
+		for _, j := range batch {
+			if alive(j) {
+				live++
+			}
+		}
+		if live == 0 {
+			return nil, err
+		}
+	}
+}
