@@ -189,3 +189,45 @@ func TestCombinedFailureIsolated(t *testing.T) {
 		}
 	}
 }
+
+// A panic in one request's replay inside a combined save fails that
+// request alone (500); the others of the batch are saved, and the key's
+// turn goes on.
+func TestPanicInCombinedSaveFailsOnlyItsRequest(t *testing.T) {
+	const n = 6
+	m, gs, id, codes := combineFixture(t, n, func(i int, s *Session) {
+		if i == 2 {
+			calls := 0
+			s.Update("boom", func(any) any {
+				if calls++; calls > 1 {
+					panic("boom on replay")
+				}
+				return 1
+			})
+			return
+		}
+		s.Set(fmt.Sprintf("k%d", i), i)
+	})
+	for i, c := range codes {
+		want := http.StatusOK
+		if i == 2 {
+			want = http.StatusInternalServerError
+		}
+		if c != want {
+			t.Fatalf("request %d: status %d, want %d", i, c, want)
+		}
+	}
+	rec, _ := gs.Load(context.Background(), m.KeyOf(id))
+	values, _ := m.Codec.Decode(rec.Data)
+	if _, ok := values["boom"]; ok {
+		t.Fatal("the panicking request's change was stored")
+	}
+	for i := range n {
+		if i != 2 && values[fmt.Sprintf("k%d", i)] != i {
+			t.Fatalf("k%d lost beside the panicking request: %v", i, values)
+		}
+	}
+	if got := m.waitingFor(m.KeyOf(id)); got != 0 {
+		t.Fatalf("%d saves still queued", got)
+	}
+}
