@@ -252,6 +252,9 @@ func (s *Session) Clear() {
 			seen[k] = v
 		}
 	}
+	if len(seen) == 0 {
+		return // nothing to clear: no change, no write
+	}
 	s.apply(func(d draft) {
 		for k := range seen {
 			delete(d.values, k)

@@ -1,0 +1,32 @@
+package reliability_test
+
+import (
+	"testing"
+
+	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/storetest"
+)
+
+// TestModelOnEveryStore runs storetest.RunModel on every store with hashed
+// IDs: random requests from browsers with cookie jars, some from stale
+// tabs, some held between load and commit, through three application
+// servers (real HTTP servers) on one store, each response checked against
+// the model of the session rules. SESSIONKIT_MODEL_STEPS makes the runs
+// longer.
+func TestModelOnEveryStore(t *testing.T) {
+	for _, b := range pick("memory", "files", "SQLite", "MariaDB", "PostgreSQL", "Redis", "Redis Cluster", "Mongo", "memcached") {
+		t.Run(b.name, func(t *testing.T) {
+			open := b.prepare(t)
+			storetest.RunModel(t, func(t *testing.T) *session.Manager {
+				c := open(t)
+				t.Cleanup(c.close)
+				m := session.New(c.store)
+				if c.configure != nil {
+					c.configure(m)
+				}
+				m.Cookie.Insecure = true
+				return m
+			}, storetest.ModelConfig{Managers: 3, Steps: 400})
+		})
+	}
+}
