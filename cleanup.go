@@ -46,13 +46,9 @@ func (m *Manager) GCBatches(ctx context.Context, batch int, progress func(remove
 	}
 }
 
-func (m *Manager) gcCall(ctx context.Context, fn func() (int, error)) (int, error) {
-	start := time.Now()
-	n, err := fn()
-	if m.Observer != nil {
-		m.Observer.StoreCall(ctx, OpGC, time.Since(start), err)
-	}
-	return n, err
+func (m *Manager) gcCall(ctx context.Context, fn func() (int, error)) (n int, err error) {
+	defer m.observe(ctx, OpGC, time.Now(), &err)
+	return fn()
 }
 
 // Cleanup removes expired records every interval until ctx ends, for

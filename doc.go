@@ -14,25 +14,30 @@
 // manager discovers. The storetest package is a conformance suite that every
 // store runs.
 //
-// Saves never lose concurrent updates: a save is a compare-and-set on the
-// version the request loaded; on a conflict the manager reloads, re-applies
-// this request's own changes and retries a bounded number of times. Set,
-// SetOwner and the functions given to Update are applied again on the fresh
-// values (Update's function runs again on the value the other request
-// saved); Delete, Pop and Clear are applied again only to values still
-// equal to what this request saw, so a value saved meanwhile by another
-// request (a second flash message) is never removed. Within one process,
-// saves of one session take turns per store key, waiting no longer than
-// their context allows; saves of different sessions never wait on each
-// other.
+// Saves never lose concurrent updates. Every save goes through one engine:
+// a compare-and-set on the version the request loaded; on a conflict the
+// manager reloads, re-applies this request's own changes and retries a
+// bounded number of times. Set, SetOwner and the functions given to Update
+// are applied again on the fresh values (Update's function runs again on
+// the value the other request saved); Delete, Pop and Clear are applied
+// again only to values still equal, as values, to what this request saw,
+// so a value saved meanwhile by another request (a second flash message) is
+// never removed. Within one process, saves of one session take turns per
+// store key, waiting no longer than their context allows, and saves queued
+// behind each other are written together; saves of different sessions never
+// wait on each other. Code of yours that the engine runs (Update functions,
+// codecs) runs under recover: a panic fails its own request only. A request
+// reports success only once its change is stored, and [ErrCommitUnknown]
+// when its context ended while the write was in flight.
 //
 // Renew (at login) gives the session a new ID. The old ID stays readable
-// for [Manager.RenewGrace] with the data as it was before the request that
-// renewed it, so that requests in flight are not logged out: it never sees
-// what was written after the Renew, it dies when the session is destroyed
-// through either ID, and its grace is never extended. A change saved
-// through the old ID while or after the session is renewed goes to the
-// renewed session, so no acknowledged write is lost.
+// for [Manager.RenewGrace] with the data and owner as they were before the
+// request that renewed it, so that requests in flight are not logged out:
+// it never sees what was written after the Renew, it dies when the session
+// is destroyed through any ID of its chain, and its grace is never
+// extended. A change saved through the old ID while or after the session is
+// renewed goes to the renewed session, so no acknowledged write is lost
+// (with [Manager.RawIDs], where the records hold no link, it fails instead).
 //
 // The session ID travels in a cookie (secure by default, even for a Manager
 // built as a struct literal: Secure, HttpOnly, SameSite=Lax; the opt-outs

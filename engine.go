@@ -244,7 +244,7 @@ func (st *requestState) commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.deadKeys) > 0 {
-		if err := st.m.destroyChain(ctx, s.deadKeys); err != nil {
+		if err := st.m.destroyChain(ctx, s.deadKeys, ""); err != nil {
 			return err
 		}
 		s.deadKeys = nil
@@ -409,7 +409,7 @@ func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
 	// A logout through the old ID between its retirement and now could
 	// not reach the new record: check, and follow it.
 	if _, err := m.storeLoad(ctx, r.key); errors.Is(err, ErrNotFound) {
-		if err := m.destroyChain(ctx, []string{s.key}); err != nil {
+		if err := m.destroyChain(ctx, []string{s.key}, ""); err != nil {
 			return err
 		}
 		st.ended(s)
@@ -481,6 +481,8 @@ func (st *requestState) retire(ctx context.Context, s *Session) error {
 		fresh := from.clone()
 		fresh.meta = meta{persist: from.meta.persist, ancestor: s.meta.ancestor}
 		if err := s.replayAll(fresh); err != nil {
+			r.base = from.rec
+			st.unretire(ctx, r)
 			return err
 		}
 		s.values, s.owner, s.meta = fresh.values, fresh.rec.Owner, fresh.meta
@@ -508,14 +510,15 @@ func (st *requestState) unretire(ctx context.Context, r *renewal) {
 // destroyChain deletes the records under keys and every record linked to
 // them by Renew, in both directions, so that a logout through any ID of a
 // chain ends all of them.
-func (m *Manager) destroyChain(ctx context.Context, keys []string) error {
+// keep (if not "") is never deleted.
+func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string) error {
 	const maxChain = 64
-	seen := make(map[string]bool, len(keys))
+	seen := map[string]bool{"": true, keep: true}
 	todo := append([]string(nil), keys...)
 	for len(todo) > 0 && len(seen) < maxChain {
 		k := todo[0]
 		todo = todo[1:]
-		if k == "" || seen[k] {
+		if seen[k] {
 			continue
 		}
 		seen[k] = true
@@ -620,6 +623,16 @@ func (j *job) finish(res result) {
 	close(j.done)
 }
 
+// finished reports whether j has its outcome.
+func (j *job) finished() bool {
+	select {
+	case <-j.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // enqueue adds j to key's queue, giving it the turn when the key is free.
 func (t *turns) enqueue(key string, j *job) {
 	t.mu.Lock()
@@ -635,13 +648,8 @@ func (t *turns) enqueue(key string, j *job) {
 	q.waiting = append(q.waiting, j)
 	if !q.busy {
 		q.busy = true
-		t.giveTurnLocked(q)
+		q.waiting[0].lead <- struct{}{}
 	}
-}
-
-// giveTurnLocked lets the first waiting job lead.
-func (t *turns) giveTurnLocked(q *queue) {
-	q.waiting[0].lead <- struct{}{}
 }
 
 // withdraw removes a job whose context ended. It reports false when the
@@ -700,7 +708,7 @@ func (t *turns) done(key string, last *stored) {
 
 func (t *turns) handOffLocked(key string, q *queue) {
 	if len(q.waiting) > 0 {
-		t.giveTurnLocked(q)
+		q.waiting[0].lead <- struct{}{} // the next job leads
 		return
 	}
 	q.busy, q.last = false, nil
@@ -716,10 +724,8 @@ func (t *turns) acquire(ctx context.Context, key string) (func(), error) {
 	select {
 	case <-j.lead:
 	case <-ctx.Done():
-		if t.withdraw(key, j) {
-			return nil, fmt.Errorf("session: waiting for another save of this session: %w", ctx.Err())
-		}
-		<-j.lead // taken by no batch: exclusive jobs lead alone
+		t.withdraw(key, j) // exclusive jobs are never taken by a batch
+		return nil, fmt.Errorf("session: waiting for another save of this session: %w", ctx.Err())
 	}
 	t.take(key, j)
 	var once sync.Once
@@ -815,12 +821,8 @@ func (m *Manager) lead(key string, leader *job) {
 	batch, last := m.turns.take(key, leader)
 	var next *stored
 	defer func() {
-		for _, j := range batch {
-			select {
-			case <-j.done:
-			default:
-				j.finish(result{err: fmt.Errorf("session: save of a combined batch failed: %v", recover())})
-			}
+		if r := recover(); r != nil {
+			finishAll(batch, result{err: fmt.Errorf("session: save panicked: %v", r)})
 		}
 		m.turns.done(key, next)
 	}()
@@ -919,21 +921,16 @@ func (m *Manager) saveBatch(key string, batch []*job, last *stored) *stored {
 		return nil
 	}
 	for i, j := range batch {
-		select {
-		case <-j.done: // failed alone in compose
-			continue
-		default:
+		if !j.finished() { // not failed alone in compose
+			j.finish(result{state: next.clone(), ops: counts[i]})
 		}
-		j.finish(result{state: next.clone(), ops: counts[i]})
 	}
 	return next
 }
 
 func finishAll(batch []*job, res result) {
 	for _, j := range batch {
-		select {
-		case <-j.done:
-		default:
+		if !j.finished() {
 			j.finish(res)
 		}
 	}
@@ -941,72 +938,53 @@ func finishAll(batch []*job, res result) {
 
 // compose applies the changes of every job of the batch still waiting to
 // a copy of cur, in arrival order, and seals it. A job whose changes panic,
-// or make the session unstorable (too large, not encodable), fails alone;
-// the others are composed again without it. It records in counts how many
-// changes of each job the result holds.
+// or make the session unstorable (too large, not encodable), fails alone
+// and the others are composed again without it. It records in counts how
+// many changes of each job the result holds.
 func (m *Manager) compose(key string, cur *stored, batch []*job, counts []int) (*stored, error) {
-	now := m.Now()
-	alive := func(j *job) bool {
-		select {
-		case <-j.done:
-			return false
-		default:
-			return true
-		}
-	}
 	for {
-		next := cur.clone()
-		failed := false
+		next, culprit, alive := cur.clone(), -1, 0
+		var err error
 		for i, j := range batch {
-			if !alive(j) {
+			if j.finished() {
 				continue
 			}
-			n, err := j.s.replayFrom(next, 0, false)
-			if err != nil {
-				j.finish(result{err: err})
-				failed = true
-				break
-			}
-			counts[i] = n
-		}
-		if failed {
-			continue // composed again without the job that failed
-		}
-		err := m.seal(key, next, now)
-		if err == nil {
-			return next, nil
-		}
-		// Find the job whose changes make the session unstorable: the
-		// first one after which it cannot be encoded.
-		probe := cur.clone()
-		culprit := -1
-		for i, j := range batch {
-			if !alive(j) {
-				continue
-			}
-			if _, rerr := j.s.replayFrom(probe, 0, false); rerr != nil {
+			alive++
+			if counts[i], err = j.s.replayFrom(next, 0, false); err != nil {
 				culprit = i
-				err = rerr
-				break
-			}
-			if _, eerr := m.encodeChecked(key, probe.values, probe.meta); eerr != nil {
-				culprit = i
-				err = eerr
 				break
 			}
 		}
-		if culprit < 0 {
-			return nil, err // the stored session itself cannot be stored
-		}
-		batch[culprit].finish(result{err: err})
-		live := 0
-		for _, j := range batch {
-			if alive(j) {
-				live++
-			}
-		}
-		if live == 0 {
+		if alive == 0 {
 			return nil, err
 		}
+		if culprit < 0 {
+			if err = m.seal(key, next, m.Now()); err == nil {
+				return next, nil
+			}
+			if culprit, err = m.unstorable(key, cur, batch); culprit < 0 {
+				return nil, err // the stored session itself cannot be stored
+			}
+		}
+		batch[culprit].finish(result{err: err})
 	}
+}
+
+// unstorable returns the first job of the batch after whose changes the
+// session cannot be stored, with the reason, or -1.
+func (m *Manager) unstorable(key string, cur *stored, batch []*job) (int, error) {
+	probe := cur.clone()
+	for i, j := range batch {
+		if j.finished() {
+			continue
+		}
+		if _, err := j.s.replayFrom(probe, 0, false); err != nil {
+			return i, err
+		}
+		if _, err := m.encodeChecked(key, probe.values, probe.meta); err != nil {
+			return i, err
+		}
+	}
+	_, err := m.encodeChecked(key, probe.values, probe.meta)
+	return -1, err
 }

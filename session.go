@@ -368,16 +368,16 @@ func (s *Session) persist() bool {
 // started.
 //
 // The old ID stays valid for the manager's RenewGrace so that requests
-// already in flight are not logged out, with the data as it was stored
+// already in flight are not logged out, with the data and owner as stored
 // before this request: it never sees what is written after the Renew (a
 // planted pre-login ID never becomes a login), it dies when the session is
-// destroyed through either ID (with [Manager.RawIDs], through the old ID;
-// a logout through the new one leaves the old ID to its grace period), and
-// its grace is never extended. A change
-// saved through the old ID during the grace period goes to the renewed
-// session (it is never acknowledged and lost). Renewing from an ID that is
-// itself in its grace period (a double-submitted login) gives a normal
-// session.
+// destroyed through any ID of its chain, and its grace is never extended.
+// A change saved through the old ID during the grace period goes to the
+// renewed session (it is never acknowledged and lost). With
+// [Manager.RawIDs] the records hold no link, since the store key is the ID
+// itself: such a change fails, and a logout ends only the ID it comes
+// through. Renewing from an ID that is itself in its grace period (a
+// double-submitted login) gives a normal session.
 func (s *Session) Renew() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -7,44 +7,31 @@ import (
 
 // The manager's calls to its store, timed and reported to the Observer.
 
-func (m *Manager) storeLoad(ctx context.Context, key string) (Record, error) {
-	if m.Observer == nil {
-		return m.Store.Load(ctx, key)
-	}
-	t := time.Now()
-	rec, err := m.Store.Load(ctx, key)
-	m.Observer.StoreCall(ctx, OpLoad, time.Since(t), err)
-	return rec, err
+func (m *Manager) storeLoad(ctx context.Context, key string) (rec Record, err error) {
+	defer m.observe(ctx, OpLoad, time.Now(), &err)
+	return m.Store.Load(ctx, key)
 }
 
-func (m *Manager) storeSave(ctx context.Context, key string, rec Record) (uint64, error) {
-	if m.Observer == nil {
-		return m.Store.Save(ctx, key, rec)
-	}
-	t := time.Now()
-	v, err := m.Store.Save(ctx, key, rec)
-	m.Observer.StoreCall(ctx, OpSave, time.Since(t), err)
-	return v, err
+func (m *Manager) storeSave(ctx context.Context, key string, rec Record) (v uint64, err error) {
+	defer m.observe(ctx, OpSave, time.Now(), &err)
+	return m.Store.Save(ctx, key, rec)
 }
 
-func (m *Manager) storeDelete(ctx context.Context, key string) error {
-	if m.Observer == nil {
-		return m.Store.Delete(ctx, key)
-	}
-	t := time.Now()
-	err := m.Store.Delete(ctx, key)
-	m.Observer.StoreCall(ctx, OpDelete, time.Since(t), err)
-	return err
+func (m *Manager) storeDelete(ctx context.Context, key string) (err error) {
+	defer m.observe(ctx, OpDelete, time.Now(), &err)
+	return m.Store.Delete(ctx, key)
 }
 
-func (m *Manager) storeTouch(ctx context.Context, t Toucher, key string, expiry time.Time) error {
-	if m.Observer == nil {
-		return t.Touch(ctx, key, expiry)
+func (m *Manager) storeTouch(ctx context.Context, t Toucher, key string, expiry time.Time) (err error) {
+	defer m.observe(ctx, OpTouch, time.Now(), &err)
+	return t.Touch(ctx, key, expiry)
+}
+
+// observe reports a store call that started at start to the Observer.
+func (m *Manager) observe(ctx context.Context, op StoreOp, start time.Time, err *error) {
+	if m.Observer != nil {
+		m.Observer.StoreCall(ctx, op, time.Since(start), *err)
 	}
-	start := time.Now()
-	err := t.Touch(ctx, key, expiry)
-	m.Observer.StoreCall(ctx, OpTouch, time.Since(start), err)
-	return err
 }
 
 // event reports e to the Observer, if any.
