@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,5 +102,56 @@ func TestUnconditionalStoreLastWriterWins(t *testing.T) {
 	}, id)
 	if f.value(id, "k") != "second" {
 		t.Fatal("last writer did not win on an unconditional store")
+	}
+}
+
+// With raw IDs (PHP's mode) nothing reachable through a pre-login ID holds
+// the new ID: not the retired record's data, not Inspect, not the
+// session's values. Whoever planted the old ID cannot follow the login.
+func TestRawIDsRetiredRecordHoldsNoNewID(t *testing.T) {
+	f := newFixture(t)
+	f.m.RawIDs = true
+	old := f.newSession("cart", 1)
+	newID := f.renew(old, "alice")
+	rec, err := f.store.Store.Load(t.Context(), f.m.KeyOf(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(rec.Data), newID) {
+		t.Fatal("the retired record's data holds the new ID")
+	}
+	_, values, err := f.m.Inspect(t.Context(), f.m.KeyOf(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range values {
+		if strings.Contains(k, newID) || strings.Contains(fmt.Sprint(v), newID) {
+			t.Fatalf("Inspect of the old ID shows the new ID under %q", k)
+		}
+	}
+	// A write through the old raw ID in its grace period is refused, not
+	// acknowledged and lost; the login is unharmed.
+	if rec := f.set(old, "cart", 2); rec.Code != http.StatusInternalServerError {
+		t.Fatalf("write through the retired raw ID: status %d", rec.Code)
+	}
+	if f.value(newID, "user") != "alice" || f.value(old, "user") != nil {
+		t.Fatal("the login changed")
+	}
+}
+
+// Commit on a request that never loaded its session vouches for no ID:
+// the client's unchecked (planted, or destroyed) ID is not returned as the
+// token to present.
+func TestCommitNeverVouchesForAnUncheckedID(t *testing.T) {
+	f := newFixture(t)
+	for _, id := range []string{"planted" + strings.Repeat("A", 40), f.newSession("n", 1)} {
+		ctx, err := f.m.Attach(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := f.m.Commit(ctx)
+		if err != nil || tok.Value != "" || tok.Changed {
+			t.Fatalf("Commit without Load returned %+v, %v", tok, err)
+		}
 	}
 }
