@@ -34,20 +34,25 @@ type idPolicy struct {
 	allowed  [256]bool
 }
 
-func newIDPolicy(alphabet string, length, minLen int) (*idPolicy, error) {
+// newIDPolicy generates IDs of length characters of alphabet and accepts
+// IDs of minLen to MaxIDLength characters of accept (default alphabet).
+func newIDPolicy(alphabet, accept string, length, minLen int) (*idPolicy, error) {
 	if len(alphabet) < 2 || len(alphabet) > 256 {
 		return nil, fmt.Errorf("session: ID alphabet must have 2 to 256 characters, has %d", len(alphabet))
 	}
 	p := &idPolicy{alphabet: alphabet, length: length, minLen: minLen}
-	for i := 0; i < len(alphabet); i++ {
-		c := alphabet[i]
-		if p.allowed[c] {
-			return nil, fmt.Errorf("session: ID alphabet repeats %q", c)
+	for _, set := range []string{alphabet, accept} {
+		var seen [256]bool
+		for i := 0; i < len(set); i++ {
+			c := set[i]
+			if seen[c] {
+				return nil, fmt.Errorf("session: ID alphabet repeats %q", c)
+			}
+			if c <= ' ' || c >= 0x7f || strings.IndexByte(`";\=`, c) >= 0 {
+				return nil, fmt.Errorf("session: ID alphabet has %q, which cannot travel in a cookie", c)
+			}
+			seen[c], p.allowed[c] = true, true
 		}
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`";\=`, c) >= 0 {
-			return nil, fmt.Errorf("session: ID alphabet has %q, which cannot travel in a cookie", c)
-		}
-		p.allowed[c] = true
 	}
 	if length > MaxIDLength {
 		return nil, fmt.Errorf("session: ID length %d is over %d", length, MaxIDLength)

@@ -54,6 +54,11 @@ type Manager struct {
 	// IDLength). Lower it to accept IDs issued by another system, such as
 	// PHP with a different session.sid_length.
 	MinIDLength int
+	// AcceptIDAlphabet is the characters accepted in an ID from a client
+	// (default IDAlphabet). Widen it to accept IDs another system issues
+	// in other shapes, such as PHP, whose IDs take any of AlphabetPHP
+	// whatever its php.ini generates.
+	AcceptIDAlphabet string
 	// RawIDs stores records under the session ID itself instead of its
 	// SHA-256 hash, as sharing sessions with PHP requires. Hashed IDs keep
 	// a dump of the store from holding usable cookie values.
@@ -160,7 +165,7 @@ func (m *Manager) init() error {
 		if m.Now == nil {
 			m.Now = time.Now
 		}
-		m.ids, m.setupErr = newIDPolicy(m.IDAlphabet, m.IDLength, m.MinIDLength)
+		m.ids, m.setupErr = newIDPolicy(m.IDAlphabet, m.AcceptIDAlphabet, m.IDLength, m.MinIDLength)
 	})
 	return m.setupErr
 }

@@ -27,18 +27,18 @@ func (m *Manager) OwnerSessions(ctx context.Context, owner string) ([]Info, erro
 // DestroyOwnerSessions destroys every session of owner except the one
 // stored under keepKey ("" keeps none) and returns how many it destroyed.
 // Pass the current session's [Session.Key] to log out a user's other
-// devices. Owners are compared exactly: each record's owner is checked
-// before it is deleted, whatever the store's index returned.
+// devices. Each session ends with every ID linked to it by Renew. Owners
+// are compared exactly: each record's owner is checked before it is
+// deleted, whatever the store's index returned.
 func (m *Manager) DestroyOwnerSessions(ctx context.Context, owner, keepKey string) (int, error) {
 	n := 0
 	err := m.ownerRecords(ctx, owner, func(k string, _ Record, _ meta) error {
 		if k == keepKey {
 			return nil
 		}
-		if err := m.storeDelete(ctx, k); err != nil {
+		if err := m.destroyChain(ctx, []string{k}, keepKey); err != nil {
 			return err
 		}
-		m.event(ctx, EventDestroyed)
 		n++
 		return nil
 	})

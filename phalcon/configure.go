@@ -60,9 +60,9 @@ func Configure(m *session.Manager) {
 
 // ConfigureWith sets m up to share sessions with PHP: cookie PHPSESSID, IDs
 // of the shape PHP generates with o's session.sid_length and
-// session.sid_bits_per_character (IDs of 22 to 256 characters of that
-// alphabet accepted from clients, as PHP issues them when its sid_length
-// changes), raw IDs as store keys, phpcodec.PHP (session.serialize_handler
+// session.sid_bits_per_character (IDs of 22 to 256 characters of
+// [0-9a-zA-Z,-] accepted from clients, as PHP accepts them whatever its
+// php.ini generates: php.ini-production issues 26 characters at 5 bits), raw IDs as store keys, phpcodec.PHP (session.serialize_handler
 // "php") as the codec, and PHP's default idle lifetime. The cookie keeps
 // sessionkit's secure attributes; match Path and Domain to PHP's
 // session.cookie_path and session.cookie_domain when they differ.
@@ -93,6 +93,7 @@ func ConfigureWith(m *session.Manager, o Options) error {
 	m.IDAlphabet = alphabet
 	m.IDLength = o.SIDLength
 	m.MinIDLength = MinSIDLength
+	m.AcceptIDAlphabet = session.AlphabetPHP // every ID PHP accepts, whatever shape it generates
 	m.RawIDs = true
 	m.Codec = phpcodec.PHP
 	m.IdleTimeout = MaxLifetime

@@ -204,3 +204,32 @@ func TestGoIDsAcceptedByPHPStrictMode(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigureAcceptsEveryPHPShape: a manager set up with Configure (PHP's
+// built-in defaults) adopts the sessions of a PHP application whatever
+// shape its php.ini gives its IDs (php.ini-production's 26 characters of 5
+// bits among them): PHP accepts all of them, and so does the preset. IDs
+// the store does not know are still never adopted.
+func TestConfigureAcceptsEveryPHPShape(t *testing.T) {
+	php := phpOrSkip(t)
+	for _, o := range idShapes {
+		t.Run(shapeName(o), func(t *testing.T) {
+			e := newEnvWith(t, phalcon.Options{})
+			out := runPHP(t, php, phpIni(o), `for ($i = 0; $i < 20; $i++) { echo session_create_id(), "\n"; }`)
+			for i, id := range strings.Fields(out) {
+				e.seed(id, fmt.Sprintf("app#n|i:%d;", i))
+				e.request(id, func(p *phalcon.Session) {
+					if p.Session().IsNew() || p.Get("n", nil) != int64(i) {
+						t.Fatalf("PHP's ID %q: new session %v, n = %v", id, p.Session().IsNew(), p.Get("n", nil))
+					}
+				})
+			}
+			unknown := strings.Fields(runPHP(t, php, phpIni(o), `echo session_create_id();`))[0]
+			e.request(unknown, func(p *phalcon.Session) {
+				if !p.Session().IsNew() || p.Session().ID() == unknown {
+					t.Fatalf("an unknown ID %q was adopted", unknown)
+				}
+			})
+		})
+	}
+}
