@@ -332,3 +332,41 @@ func TestObserverSeesAdminPaths(t *testing.T) {
 		t.Fatalf("admin loads not observed: %v", obs.ops)
 	}
 }
+
+// looseIndex is an owner index that, like a MariaDB collation, ignores
+// case and trailing spaces.
+type looseIndex struct{ *countingStore }
+
+func (l looseIndex) OwnerKeys(ctx context.Context, owner string) ([]string, error) {
+	var keys []string
+	err := l.Store.Iterate(ctx, func(k string, rec session.Record) bool {
+		if strings.EqualFold(strings.TrimRight(rec.Owner, " "), strings.TrimRight(owner, " ")) {
+			keys = append(keys, k)
+		}
+		return true
+	})
+	return keys, err
+}
+
+// The manager compares owners exactly whatever the store's index returns:
+// "bob " and "BOB" never list or log out bob.
+func TestOwnersComparedExactly(t *testing.T) {
+	f := newFixture(t)
+	f.m.Store = looseIndex{f.store}
+	id := f.newSession("n", 1)
+	f.serve(func(w http.ResponseWriter, r *http.Request) { load(t, f.m, r).SetOwner("bob") }, id)
+	for _, other := range []string{"bob ", "BOB", "Bob"} {
+		if infos, err := f.m.OwnerSessions(t.Context(), other); err != nil || len(infos) != 0 {
+			t.Fatalf("OwnerSessions(%q) = %v, %v", other, infos, err)
+		}
+		if n, err := f.m.DestroyOwnerSessions(t.Context(), other, ""); err != nil || n != 0 {
+			t.Fatalf("DestroyOwnerSessions(%q) destroyed %d (%v)", other, n, err)
+		}
+	}
+	if f.value(id, "n") != 1 {
+		t.Fatal("bob was logged out by a look-alike owner")
+	}
+	if n, err := f.m.DestroyOwnerSessions(t.Context(), "bob", ""); err != nil || n != 1 {
+		t.Fatalf("DestroyOwnerSessions(bob) = %d, %v", n, err)
+	}
+}
