@@ -171,14 +171,15 @@ func (m *Manager) cas(ctx context.Context, key *string, cur *stored, build func(
 		created = cur.rec.Created
 	}
 	for attempt := 0; ; attempt++ {
+		version := uint64(0) // read first: next may be cur itself
+		if cur != nil {
+			version = cur.rec.Version
+		}
 		next, err := build(cur)
 		if err != nil || next == nil {
 			return nil, err
 		}
-		next.rec.Version = 0
-		if cur != nil {
-			next.rec.Version = cur.rec.Version
-		}
+		next.rec.Version = version
 		v, err := m.storeSave(ctx, *key, next.rec)
 		if err == nil {
 			next.rec.Version = v
@@ -417,17 +418,6 @@ func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
 	return nil
 }
 
-// link is what a retired record stores to reach its successor: the store
-// key of the renewed session, which no client can present as an ID (it is
-// the hash of one). With raw IDs the key is the ID itself, so nothing is
-// stored: the retired ID is then a dead end.
-func (m *Manager) link(key string) string {
-	if m.RawIDs {
-		return ""
-	}
-	return key
-}
-
 // retire marks the old ID of a renewal as retired, under the old key's
 // turn. When the old record was written meanwhile, the new session starts
 // from what was written, with this request's changes applied again. It
@@ -450,6 +440,13 @@ func (st *requestState) retire(ctx context.Context, s *Session) error {
 	if grace <= 0 {
 		grace = 5 * time.Second // deleted as soon as the new ID is stored
 	}
+	// The link to the successor is its store key, which no client can
+	// present as an ID (it is the hash of one). With raw IDs the key is
+	// the ID itself: nothing is stored, and the retired ID is a dead end.
+	link := s.key
+	if m.RawIDs {
+		link = ""
+	}
 	var from *stored
 	_, err = m.cas(ctx, &r.key, start, func(cur *stored) (*stored, error) {
 		if cur == nil {
@@ -460,7 +457,7 @@ func (st *requestState) retire(ctx context.Context, s *Session) error {
 		}
 		from = cur
 		next := cur.clone()
-		next.meta.retired, next.meta.successor = true, m.link(s.key)
+		next.meta.retired, next.meta.successor = true, link
 		if exp := m.Now().Add(grace); exp.Before(cur.rec.Expiry) {
 			next.rec.Expiry = exp
 		}
@@ -696,13 +693,18 @@ func (t *turns) take(key string, leader *job) ([]*job, *stored) {
 	return batch, q.last
 }
 
-// done ends a turn: last is what it stored (nil when unknown), and the
-// next waiting job leads.
+// done ends a turn: last is what it stored (nil when unknown), kept for
+// the next batch when saves are waiting, and the next waiting job leads.
+// It runs on the leader's goroutine before the leader takes last into its
+// session, so last is still the leader's alone.
 func (t *turns) done(key string, last *stored) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	q := t.keys[key]
-	q.last = last
+	q.last = nil
+	if last != nil && len(q.waiting) > 0 {
+		q.last = last.clone()
+	}
 	t.handOffLocked(key, q)
 }
 
@@ -898,9 +900,8 @@ func (m *Manager) saveBatch(key string, batch []*job, last *stored) *stored {
 			return nil, errGone
 		case cur.meta.retired:
 			return nil, errRetired
-		case ownView && cur == base:
-			next := cur.clone()
-			return next, m.seal(key, next, m.Now())
+		case ownView && cur == base: // a private copy already
+			return cur, m.seal(key, cur, m.Now())
 		}
 		return m.compose(key, cur, batch, counts)
 	}, nil)
@@ -921,9 +922,14 @@ func (m *Manager) saveBatch(key string, batch []*job, last *stored) *stored {
 		return nil
 	}
 	for i, j := range batch {
-		if !j.finished() { // not failed alone in compose
-			j.finish(result{state: next.clone(), ops: counts[i]})
+		if j.finished() { // failed alone in compose
+			continue
 		}
+		state := next
+		if i > 0 {
+			state = next.clone() // the leader's own copy is next itself
+		}
+		j.finish(result{state: state, ops: counts[i]})
 	}
 	return next
 }
