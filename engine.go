@@ -79,28 +79,35 @@ func (s *stored) draft() draft { return draft{values: s.values, owner: &s.rec.Ow
 // loadStored is the engine's one loader: it reads key and decodes it. A
 // record without a creation time (written by PHP, which keeps none) gets
 // created, or now when created is zero. A missing record is ErrNotFound.
-func (m *Manager) loadStored(ctx context.Context, key string, created time.Time) (*stored, error) {
+func (m *Manager) loadStored(ctx context.Context, key string, created time.Time) (stored, error) {
 	rec, err := m.storeLoad(ctx, key)
 	if err != nil {
-		return nil, err
+		return stored{}, err
 	}
 	return m.decodeStored(key, rec, created)
 }
 
+// reload is loadStored for the engine's loops: nil when the record is
+// gone.
+func (m *Manager) reload(ctx context.Context, key string, created time.Time) (*stored, error) {
+	cur, err := m.loadStored(ctx, key, created)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return &cur, nil
+}
+
 // decodeStored decodes a record loaded from key (see loadStored).
-func (m *Manager) decodeStored(key string, rec Record, created time.Time) (*stored, error) {
-	var values map[string]any
-	var mt meta
-	err := protect("codec Decode", func() error {
-		var err error
-		values, mt, err = m.decodeSession(key, rec.Data)
-		return err
-	})
+func (m *Manager) decodeStored(key string, rec Record, created time.Time) (stored, error) {
+	values, mt, err := m.decodeProtected(key, rec.Data)
 	if err != nil {
 		if !errors.Is(err, ErrDecode) {
 			err = fmt.Errorf("%w: %w", ErrDecode, err)
 		}
-		return nil, err
+		return stored{}, err
 	}
 	if rec.Created.IsZero() {
 		rec.Created = created
@@ -108,17 +115,22 @@ func (m *Manager) decodeStored(key string, rec Record, created time.Time) (*stor
 			rec.Created = m.Now()
 		}
 	}
-	return &stored{values: values, meta: mt, rec: rec}, nil
+	return stored{values: values, meta: mt, rec: rec}, nil
+}
+
+func (m *Manager) decodeProtected(key string, data []byte) (values map[string]any, mt meta, err error) {
+	defer catch(&err, "codec Decode")
+	return m.decodeSession(key, data)
+}
+
+func (m *Manager) encodeProtected(key string, values map[string]any, mt meta) (data []byte, err error) {
+	defer catch(&err, "codec Encode")
+	return m.encodeSession(key, values, mt)
 }
 
 // encodeChecked encodes a session for key and checks it against MaxSize.
 func (m *Manager) encodeChecked(key string, values map[string]any, mt meta) ([]byte, error) {
-	var data []byte
-	err := protect("codec Encode", func() error {
-		var err error
-		data, err = m.encodeSession(key, values, mt)
-		return err
-	})
+	data, err := m.encodeProtected(key, values, mt)
 	if err != nil {
 		return nil, fmt.Errorf("session: encode: %w", err)
 	}
@@ -139,20 +151,17 @@ func (m *Manager) seal(key string, next *stored, now time.Time) error {
 	return nil
 }
 
-// protect runs user code (fn), turning a panic into an error that wraps
-// the panic value, so that one request's panic never takes the process
-// down nor leaves a lock held.
-func protect(what string, fn func() error) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if e, ok := r.(error); ok {
-				err = fmt.Errorf("session: %s panicked: %w", what, e)
-			} else {
-				err = fmt.Errorf("session: %s panicked: %v", what, r)
-			}
+// catch, deferred around user code (codecs, Update functions, replays),
+// turns a panic into an error in *err that wraps the panic value, so that
+// one request's panic never takes the process down nor leaves a lock held.
+func catch(err *error, what string) {
+	if r := recover(); r != nil {
+		if e, ok := r.(error); ok {
+			*err = fmt.Errorf("session: %s panicked: %w", what, e)
+		} else {
+			*err = fmt.Errorf("session: %s panicked: %v", what, r)
 		}
-	}()
-	return fn()
+	}
 }
 
 // Outcomes of a build that end a compare-and-set loop without a write.
@@ -203,10 +212,7 @@ func (m *Manager) cas(ctx context.Context, key *string, cur *stored, build func(
 		if refresh != nil {
 			cur, err = refresh()
 		} else {
-			cur, err = m.loadStored(ctx, *key, created)
-			if errors.Is(err, ErrNotFound) {
-				cur, err = nil, nil
-			}
+			cur, err = m.reload(ctx, *key, created)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("session: reload after conflict: %w", err)
@@ -448,7 +454,7 @@ func (st *requestState) retire(ctx context.Context, s *Session) error {
 		link = ""
 	}
 	var from *stored
-	_, err = m.cas(ctx, &r.key, start, func(cur *stored) (*stored, error) {
+	_, err = m.cas(ctx, &r.key, &start, func(cur *stored) (*stored, error) {
 		if cur == nil {
 			return nil, errGone
 		}
@@ -558,13 +564,7 @@ func (s *Session) replayFrom(d *stored, from int, all bool) (int, error) {
 		ops := s.ops[n:len(s.ops):len(s.ops)]
 		n = len(s.ops)
 		s.mu.Unlock()
-		err := protect("Update function or replay", func() error {
-			dr := d.draft()
-			for _, o := range ops {
-				o(dr)
-			}
-			return nil
-		})
+		err := runOps(ops, d.draft())
 		if all {
 			s.mu.Lock()
 		}
@@ -572,6 +572,15 @@ func (s *Session) replayFrom(d *stored, from int, all bool) (int, error) {
 			return n, err
 		}
 	}
+}
+
+// runOps runs a request's changes on d.
+func runOps(ops []op, d draft) (err error) {
+	defer catch(&err, "Update function or replay")
+	for _, o := range ops {
+		o(d)
+	}
+	return nil
 }
 
 // turns holds, for each store key with a save in flight in this process,
@@ -594,9 +603,10 @@ type job struct {
 	st        *requestState
 	s         *Session
 	exclusive bool
-	redirect  bool // the request's view is not of this key: a write through a retired ID
-	lead      chan struct{}
-	done      chan struct{} // closed once res is set
+	redirect  bool          // the request's view is not of this key: a write through a retired ID
+	lead      chan struct{} // made when the job queues behind another
+	done      chan struct{} // closed once res is set (made with lead)
+	fin       bool          // res is set (read by the leader only)
 	taken     bool          // in a batch (guarded by turns.mu)
 	res       result
 }
@@ -611,27 +621,19 @@ type result struct {
 	retired   bool
 }
 
-func newJob(ctx context.Context, st *requestState, s *Session) *job {
-	return &job{ctx: ctx, st: st, s: s, lead: make(chan struct{}, 1), done: make(chan struct{})}
-}
-
 func (j *job) finish(res result) {
-	j.res = res
-	close(j.done)
-}
-
-// finished reports whether j has its outcome.
-func (j *job) finished() bool {
-	select {
-	case <-j.done:
-		return true
-	default:
-		return false
+	j.res, j.fin = res, true
+	if j.done != nil {
+		close(j.done)
 	}
 }
 
-// enqueue adds j to key's queue, giving it the turn when the key is free.
-func (t *turns) enqueue(key string, j *job) {
+// finished reports whether j has its outcome. Only the leader asks.
+func (j *job) finished() bool { return j.fin }
+
+// enqueue adds j to key's queue. It reports true when the key was free:
+// j leads at once. Otherwise j waits for its lead or its outcome.
+func (t *turns) enqueue(key string, j *job) (leadNow bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.keys == nil {
@@ -642,11 +644,14 @@ func (t *turns) enqueue(key string, j *job) {
 		q = &queue{}
 		t.keys[key] = q
 	}
-	q.waiting = append(q.waiting, j)
 	if !q.busy {
 		q.busy = true
-		q.waiting[0].lead <- struct{}{}
+		q.waiting = append(q.waiting, j)
+		return true
 	}
+	j.lead, j.done = make(chan struct{}, 1), make(chan struct{})
+	q.waiting = append(q.waiting, j)
+	return false
 }
 
 // withdraw removes a job whose context ended. It reports false when the
@@ -720,14 +725,14 @@ func (t *turns) handOffLocked(key string, q *queue) {
 // acquire waits for key's turn, alone, or for ctx to end. The returned
 // function gives the turn up.
 func (t *turns) acquire(ctx context.Context, key string) (func(), error) {
-	j := newJob(ctx, nil, nil)
-	j.exclusive = true
-	t.enqueue(key, j)
-	select {
-	case <-j.lead:
-	case <-ctx.Done():
-		t.withdraw(key, j) // exclusive jobs are never taken by a batch
-		return nil, fmt.Errorf("session: waiting for another save of this session: %w", ctx.Err())
+	j := &job{ctx: ctx, exclusive: true}
+	if !t.enqueue(key, j) {
+		select {
+		case <-j.lead:
+		case <-ctx.Done():
+			t.withdraw(key, j) // exclusive jobs are never taken by a batch
+			return nil, fmt.Errorf("session: waiting for another save of this session: %w", ctx.Err())
+		}
 	}
 	t.take(key, j)
 	var once sync.Once
@@ -747,11 +752,10 @@ func (st *requestState) saveChanges(ctx context.Context, s *Session) error {
 		key, redirect = s.meta.successor, true
 	}
 	for hops := 0; ; hops++ {
-		j := newJob(ctx, st, s)
-		j.redirect = redirect
-		m.turns.enqueue(key, j)
+		j := &job{ctx: ctx, st: st, s: s, redirect: redirect}
+		leadNow := m.turns.enqueue(key, j)
 		s.mu.Unlock()
-		res := m.await(ctx, key, j)
+		res := m.await(ctx, key, j, leadNow)
 		s.mu.Lock()
 		switch {
 		case res.err != nil:
@@ -774,7 +778,11 @@ func (st *requestState) saveChanges(ctx context.Context, s *Session) error {
 }
 
 // await waits for j's outcome, leading a batch when its turn comes.
-func (m *Manager) await(ctx context.Context, key string, j *job) result {
+func (m *Manager) await(ctx context.Context, key string, j *job, leadNow bool) result {
+	if leadNow {
+		m.lead(key, j)
+		return j.res
+	}
 	for {
 		select {
 		case <-j.done:
@@ -835,11 +843,10 @@ func (m *Manager) lead(key string, leader *job) {
 // leader's values and ends only once every member has stopped waiting,
 // so that no member's change is left half written by another's deadline.
 func batchContext(batch []*job) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
 	if len(batch) == 1 {
-		stop := context.AfterFunc(batch[0].ctx, cancel)
-		return ctx, func() { stop(); cancel() }
+		return batch[0].ctx, func() {}
 	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
 	var mu sync.Mutex
 	left := len(batch)
 	stops := make([]func() bool, len(batch))
@@ -877,18 +884,15 @@ func (m *Manager) saveBatch(key string, batch []*job, last *stored) *stored {
 		// Alone: the request's own view, its changes already applied.
 		s := leader.s
 		s.mu.Lock()
-		cur = s.view().clone()
+		cur = s.view()
+		cur.values = maps.Clone(cur.values)
 		counts[0] = len(s.ops)
 		s.mu.Unlock()
 		cur.rec.Data = nil
 		ownView = true
 	default:
 		var err error
-		cur, err = m.loadStored(ctx, key, time.Time{})
-		if errors.Is(err, ErrNotFound) {
-			cur, err = nil, nil
-		}
-		if err != nil {
+		if cur, err = m.reload(ctx, key, time.Time{}); err != nil {
 			finishAll(batch, result{err: fmt.Errorf("session: save: %w", err)})
 			return nil
 		}
