@@ -49,6 +49,8 @@ package session
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
@@ -370,67 +372,177 @@ func (st *requestState) saveNew(ctx context.Context, s *Session, ev Event) error
 		return err
 	}
 	st.adopt(s, next, true)
-	m.event(ctx, ev)
+	if ev != 0 {
+		m.event(ctx, ev)
+	}
 	return nil
 }
 
-// commitRenew saves a session under the ID Renew gave it. The old ID is
-// retired first (a compare-and-set that makes it read-only, with the data,
-// owner and expiry it had, a fixed expiry and a link to the new key), so
-// that every write acknowledged on the old ID before then is in the data
-// the new ID starts from, and every write on the old ID after then goes to
-// the new ID.
+// commitRenew saves a session under the ID Renew gave it, then retires the
+// old ID: a compare-and-set that makes it read-only, with the data, owner
+// and expiry it had, a fixed expiry and a link to the new record. The new
+// record is stored first, so that the successor of a retired ID always
+// exists; a write acknowledged on the old ID before its retirement is in
+// the new record (the retirement conflicts, and the new record is rebuilt
+// from what was written), and a write on the old ID after it goes to the
+// new record.
 func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
 	m := st.m
 	r := s.renew
-	if !r.retired {
-		// Fail before the old ID is touched when the renewed session
-		// cannot be saved at all.
-		if _, err := m.encodeChecked(s.key, s.values, s.meta); err != nil {
+	if r.retired { // renewing from an ID in its grace period: a normal session
+		s.meta.ancestor = ""
+		if err := st.saveNew(ctx, s, EventRenewed); err != nil {
 			return err
 		}
-		if err := st.retire(ctx, s); err != nil {
-			if errors.Is(err, errGone) {
-				st.ended(s)
-				return nil
-			}
-			return err
-		}
+		s.renew = nil
+		return nil
 	}
-	if err := st.saveNew(ctx, s, EventRenewed); err != nil {
-		if !r.retired {
-			st.unretire(ctx, r)
-		}
+	ops := s.ops // replayed if the old record was written meanwhile
+	if err := st.saveNew(ctx, s, 0); err != nil {
 		return err
 	}
-	s.renew = nil
-	if r.retired {
-		return nil
+	linked, err := m.writeLinks(ctx, r.key, s.key, false)
+	if err == nil {
+		err = st.retire(ctx, s, ops)
 	}
-	if m.RenewGrace < 0 {
-		if err := m.storeDelete(ctx, r.key); err != nil {
-			return fmt.Errorf("session: renew: delete the old ID: %w", err)
-		}
-		return nil
-	}
-	// A logout through the old ID between its retirement and now could
-	// not reach the new record: check, and follow it.
-	if _, err := m.storeLoad(ctx, r.key); errors.Is(err, ErrNotFound) {
-		if err := m.destroyChain(ctx, []string{s.key}, ""); err != nil {
+	switch {
+	case errors.Is(err, errRetired):
+		// Another request renewed the old ID first (a double-submitted
+		// login): this one keeps a normal session of its own.
+		st.abandonLinks(ctx, r.key, s.key, linked)
+		s.meta.ancestor = ""
+		if err := st.saveChanged(ctx, s); err != nil {
 			return err
 		}
-		st.ended(s)
+	case err != nil:
+		_ = m.storeDelete(ctx, s.key) // nothing links to it yet
+		st.abandonLinks(ctx, r.key, s.key, linked)
+		if errors.Is(err, errGone) {
+			st.ended(s)
+			return nil
+		}
+		return err
+	case !linked:
+		if _, err := m.writeLinks(ctx, r.key, s.key, true); err != nil {
+			return err
+		}
+	}
+	s.renew = nil
+	m.event(ctx, EventRenewed)
+	if m.RenewGrace < 0 {
+		if err := m.destroyChain(ctx, []string{r.key}, s.key); err != nil {
+			return fmt.Errorf("session: renew: delete the old ID: %w", err)
+		}
 	}
 	return nil
 }
 
+// saveChanged stores the request's view over the version it holds.
+func (st *requestState) saveChanged(ctx context.Context, s *Session) error {
+	next := s.view()
+	next.rec.Version = s.base.Version
+	if err := st.m.seal(s.key, next, st.m.Now()); err != nil {
+		return err
+	}
+	v, err := st.m.storeSave(ctx, s.key, next.rec)
+	if err != nil {
+		return fmt.Errorf("session: renew: %w", err)
+	}
+	next.rec.Version = v
+	st.adopt(s, next, false)
+	return nil
+}
+
+// linkKey is where, with raw IDs, a link of a renewal is kept: away from
+// the records (which PHP and the holder of an old ID can read), under a key
+// no client can present (PHP refuses '_', and the manager refuses records
+// holding a link). dir is "next" for the link from a retired ID to its
+// successor, "prev" for the link back.
+func linkKey(dir, key string) string {
+	sum := sha256.Sum256([]byte("sessionkit " + dir + "\x00" + key))
+	return "_sk-" + hex.EncodeToString(sum[:14])
+}
+
+// writeLinks stores, with raw IDs, the links between the retired key old
+// and its successor. The forward link is inserted unless overwrite (then
+// it replaces one another renewal left). It reports whether this call
+// stored it. With hashed IDs the records hold the links themselves (store
+// keys, the hashes of IDs, which no client can present).
+func (m *Manager) writeLinks(ctx context.Context, old, successor string, overwrite bool) (bool, error) {
+	if !m.RawIDs {
+		return true, nil
+	}
+	save := func(key, to string, version uint64) error {
+		data, err := m.encodeChecked(key, nil, meta{link: to})
+		if err != nil {
+			return err
+		}
+		_, err = m.storeSave(ctx, key, Record{Data: data, Expiry: m.expiry(m.Now(), m.Now()), Created: m.Now(), Version: version})
+		return err
+	}
+	var version uint64
+	if overwrite {
+		if cur, err := m.storeLoad(ctx, linkKey("next", old)); err == nil {
+			version = cur.Version
+		}
+	}
+	err := save(linkKey("next", old), successor, version)
+	if errors.Is(err, ErrConflict) && !overwrite {
+		return false, nil // another renewal of the same ID is under way
+	}
+	if err == nil {
+		err = save(linkKey("prev", successor), old, 0)
+	}
+	if err != nil {
+		return false, fmt.Errorf("session: renew: link the IDs: %w", err)
+	}
+	return true, nil
+}
+
+// abandonLinks deletes the links of a renewal that did not retire old.
+func (st *requestState) abandonLinks(ctx context.Context, old, successor string, linked bool) {
+	if st.m.RawIDs && linked {
+		_ = st.m.storeDelete(ctx, linkKey("next", old))
+		_ = st.m.storeDelete(ctx, linkKey("prev", successor))
+	}
+}
+
+// links returns the keys linked by Renew to the record of key: its
+// successor (when retired) and its ancestor, "" where there is none.
+func (m *Manager) links(ctx context.Context, key string, mt meta) (next, prev string, err error) {
+	if !m.RawIDs {
+		return mt.successor, mt.ancestor, nil
+	}
+	follow := func(dir string) (string, error) {
+		link, err := m.loadStored(ctx, linkKey(dir, key), time.Time{})
+		if errors.Is(err, ErrNotFound) {
+			return "", nil
+		}
+		return link.meta.link, err
+	}
+	if next, err = follow("next"); err != nil {
+		return "", "", err
+	}
+	prev, err = follow("prev")
+	return next, prev, err
+}
+
+// grace is how long a retired ID lives.
+func (m *Manager) grace() time.Duration {
+	if m.RenewGrace <= 0 {
+		return 5 * time.Second // deleted as soon as the new ID is stored
+	}
+	return m.RenewGrace
+}
+
 // retire marks the old ID of a renewal as retired, under the old key's
-// turn. When the old record was written meanwhile, the new session starts
-// from what was written, with this request's changes applied again. It
-// returns errGone when the session was destroyed meanwhile, and marks the
-// renewal as already retired when another request renewed it first (a
-// double-submitted login, which then gives a normal session).
-func (st *requestState) retire(ctx context.Context, s *Session) error {
+// turn. When the old record was written meanwhile, the new record is
+// rebuilt from what was written, with this request's changes applied
+// again, before the retirement is tried again: nothing links to the new
+// record until the retirement succeeds. It returns errGone when the
+// session was destroyed meanwhile and errRetired when another request
+// renewed it first.
+func (st *requestState) retire(ctx context.Context, s *Session, ops []op) error {
 	m := st.m
 	r := s.renew
 	release, err := m.turns.acquire(ctx, r.key)
@@ -442,18 +554,10 @@ func (st *requestState) retire(ctx context.Context, s *Session) error {
 	if err != nil {
 		return fmt.Errorf("session: renew: %w", err)
 	}
-	grace := m.RenewGrace
-	if grace <= 0 {
-		grace = 5 * time.Second // deleted as soon as the new ID is stored
-	}
-	// The link to the successor is its store key, which no client can
-	// present as an ID (it is the hash of one). With raw IDs the key is
-	// the ID itself: nothing is stored, and the retired ID is a dead end.
 	link := s.key
 	if m.RawIDs {
-		link = ""
+		link = "" // kept away from the record: see linkKey
 	}
-	var from *stored
 	_, err = m.cas(ctx, &r.key, &start, func(cur *stored) (*stored, error) {
 		if cur == nil {
 			return nil, errGone
@@ -461,53 +565,31 @@ func (st *requestState) retire(ctx context.Context, s *Session) error {
 		if cur.meta.retired {
 			return nil, errRetired
 		}
-		from = cur
 		next := cur.clone()
 		next.meta.retired, next.meta.successor = true, link
-		if exp := m.Now().Add(grace); exp.Before(cur.rec.Expiry) {
+		if exp := m.Now().Add(m.grace()); exp.Before(cur.rec.Expiry) {
 			next.rec.Expiry = exp
 		}
 		data, err := m.encodeChecked(r.key, next.values, next.meta)
 		next.rec.Data = data
 		return next, err
-	}, nil)
-	switch {
-	case errors.Is(err, errRetired):
-		r.retired = true
-		s.meta.ancestor = ""
-		return nil
-	case err != nil:
-		return err
-	}
-	if from.rec.Version != r.base.Version {
-		// Written through the old ID meanwhile: start from that.
-		fresh := from.clone()
-		fresh.meta = meta{persist: from.meta.persist, ancestor: s.meta.ancestor}
-		if err := s.replayAll(fresh); err != nil {
-			r.base = from.rec
-			st.unretire(ctx, r)
-			return err
+	}, func() (*stored, error) {
+		cur, err := m.reload(ctx, r.key, start.rec.Created)
+		if err != nil || cur == nil || cur.meta.retired {
+			return cur, err
 		}
-		s.values, s.owner, s.meta = fresh.values, fresh.rec.Owner, fresh.meta
-		s.base.Created = from.rec.Created
-	}
-	r.base = from.rec
-	return nil
-}
-
-// unretire puts back the old ID of a renewal whose new ID could not be
-// stored, so that the user keeps the session. It is best effort.
-func (st *requestState) unretire(ctx context.Context, r *renewal) {
-	m := st.m
-	cur, err := m.loadStored(ctx, r.key, time.Time{})
-	if err != nil || !cur.meta.retired {
-		return
-	}
-	rec := r.base
-	rec.Version = cur.rec.Version
-	if _, err := m.storeSave(ctx, r.key, rec); err != nil {
-		m.Logger.Error("session: renew failed and the old ID could not be restored", "err", err)
-	}
+		// Written through the old ID meanwhile: the new record starts
+		// from that.
+		fresh := cur.clone()
+		fresh.meta = meta{persist: cur.meta.persist, ancestor: s.meta.ancestor}
+		s.ops = append(ops, s.ops...) // with those made while the save ran
+		if err := s.replayAll(fresh); err != nil {
+			return nil, err
+		}
+		s.values, s.owner, s.meta, s.base.Created = fresh.values, fresh.rec.Owner, fresh.meta, cur.rec.Created
+		return cur, st.saveChanged(ctx, s)
+	})
+	return err
 }
 
 // destroyChain deletes the records under keys and every record linked to
@@ -525,18 +607,30 @@ func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string) 
 			continue
 		}
 		seen[k] = true
+		var mt meta
 		rec, err := m.storeLoad(ctx, k)
 		switch {
 		case err == nil:
 			if cur, err := m.decodeStored(k, rec, time.Time{}); err == nil {
-				todo = append(todo, cur.meta.successor, cur.meta.ancestor)
+				mt = cur.meta
 			}
 		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrInvalidKey):
 		default:
 			return fmt.Errorf("session: destroy: %w", err)
 		}
-		if err := m.storeDelete(ctx, k); err != nil {
+		next, prev, err := m.links(ctx, k, mt)
+		if err != nil {
 			return fmt.Errorf("session: destroy: %w", err)
+		}
+		todo = append(todo, next, prev)
+		dead := []string{k}
+		if m.RawIDs {
+			dead = append(dead, linkKey("next", k), linkKey("prev", k))
+		}
+		for _, d := range dead {
+			if err := m.storeDelete(ctx, d); err != nil {
+				return fmt.Errorf("session: destroy: %w", err)
+			}
 		}
 	}
 	m.event(ctx, EventDestroyed)
@@ -746,10 +840,15 @@ func (st *requestState) saveChanges(ctx context.Context, s *Session) error {
 	m := st.m
 	key, redirect := s.key, false
 	if s.meta.retired {
-		if s.meta.successor == "" {
-			return fmt.Errorf("session: save: the session ID was renewed: %w", ErrConflict)
+		next, _, err := m.links(ctx, s.key, s.meta)
+		switch {
+		case err != nil:
+			return fmt.Errorf("session: save: %w", err)
+		case next == "":
+			st.ended(s) // its renewed session has ended
+			return nil
 		}
-		key, redirect = s.meta.successor, true
+		key, redirect = next, true
 	}
 	for hops := 0; ; hops++ {
 		j := &job{ctx: ctx, st: st, s: s, redirect: redirect}
@@ -767,8 +866,12 @@ func (st *requestState) saveChanges(ctx context.Context, s *Session) error {
 			st.ended(s)
 			return nil
 		case res.retired:
-			if res.successor == "" || hops >= 8 {
-				return fmt.Errorf("session: save: the session ID was renewed: %w", ErrConflict)
+			if res.successor == "" {
+				st.ended(s) // its renewed session has ended
+				return nil
+			}
+			if hops >= 8 {
+				return fmt.Errorf("session: save: too many renewals in a row: %w", ErrConflict)
 			}
 			key, redirect = res.successor, true
 			continue
@@ -917,7 +1020,7 @@ func (m *Manager) saveBatch(key string, batch []*job, last *stored) *stored {
 		// Retired by a Renew meanwhile: each request follows the link.
 		succ := ""
 		if cur, lerr := m.loadStored(ctx, key, time.Time{}); lerr == nil {
-			succ = cur.meta.successor
+			succ, _, _ = m.links(ctx, key, cur.meta)
 		}
 		finishAll(batch, result{retired: true, successor: succ})
 		return nil

@@ -16,20 +16,21 @@ const (
 	retiredKey   = reservedPrefix + "renewed"   // bool: an ID retired by Renew
 	successorKey = reservedPrefix + "successor" // string: the key Renew moved to
 	ancestorKey  = reservedPrefix + "ancestor"  // string: the key Renew moved from
+	linkToKey    = reservedPrefix + "link"      // string: in a link record, the successor's key
 )
 
 // meta is a session's lifecycle metadata, kept in the record beside the
 // values but never among them.
 type meta struct {
-	persist    *bool  // RememberMe's choice, nil for the manager's default
-	retired    bool   // this record is an ID retired by Renew: read-only, fixed expiry
-	successor  string // on a retired record: the store key of the renewed session
-	ancestor   string // on a renewed record: the store key it was renewed from
-	hasUnknown bool   // a reserved key this version does not know: kept as is
+	persist   *bool  // RememberMe's choice, nil for the manager's default
+	retired   bool   // this record is an ID retired by Renew: read-only, fixed expiry
+	successor string // on a retired record: the store key of the renewed session
+	ancestor  string // on a renewed record: the store key it was renewed from
+	link      string // a link record (raw IDs): the key of a retired ID's successor
 }
 
 func (mt meta) empty() bool {
-	return mt.persist == nil && !mt.retired && mt.successor == "" && mt.ancestor == ""
+	return mt.persist == nil && !mt.retired && mt.successor == "" && mt.ancestor == "" && mt.link == ""
 }
 
 // splitMeta removes the reserved keys from values and returns them as meta.
@@ -52,8 +53,9 @@ func splitMeta(values map[string]any) meta {
 			mt.successor, _ = v.(string)
 		case ancestorKey:
 			mt.ancestor, _ = v.(string)
+		case linkToKey:
+			mt.link, _ = v.(string)
 		default:
-			mt.hasUnknown = true
 			continue
 		}
 		delete(values, k)
@@ -80,6 +82,9 @@ func withMeta(values map[string]any, mt meta) map[string]any {
 	}
 	if mt.ancestor != "" {
 		out[ancestorKey] = mt.ancestor
+	}
+	if mt.link != "" {
+		out[linkToKey] = mt.link
 	}
 	return out
 }

@@ -7,14 +7,15 @@ import (
 	"github.com/sessionkit/session/storetest"
 )
 
-// TestModelOnEveryStore runs storetest.RunModel on every store with hashed
-// IDs: random requests from browsers with cookie jars, some from stale
+// TestModelOnEveryStore runs storetest.RunModel on every store, and on the
+// incubator tables with PHP's raw IDs and codec: random requests from browsers with cookie jars, some from stale
 // tabs, some held between load and commit, through three application
 // servers (real HTTP servers) on one store, each response checked against
 // the model of the session rules. SESSIONKIT_MODEL_STEPS makes the runs
 // longer.
 func TestModelOnEveryStore(t *testing.T) {
-	for _, b := range pick("memory", "files", "SQLite", "MariaDB", "PostgreSQL", "Redis", "Redis Cluster", "Mongo", "memcached") {
+	for _, b := range pick("memory", "files", "SQLite", "MariaDB", "PostgreSQL", "Redis", "Redis Cluster", "Mongo", "memcached",
+		"SQLite incubator table", "MariaDB incubator table", "PostgreSQL incubator table") {
 		t.Run(b.name, func(t *testing.T) {
 			open := b.prepare(t)
 			storetest.RunModel(t, func(t *testing.T) *session.Manager {

@@ -18,6 +18,16 @@ func TestModelOnMemstore(t *testing.T) {
 	}, storetest.ModelConfig{Managers: 3})
 }
 
+func TestModelOnMemstoreRawIDs(t *testing.T) {
+	st := memstore.New()
+	storetest.RunModel(t, func(t *testing.T) *session.Manager {
+		m := session.New(st)
+		m.Cookie.Insecure = true
+		m.RawIDs = true
+		return m
+	}, storetest.ModelConfig{})
+}
+
 func TestModelOnFilestore(t *testing.T) {
 	st, err := filestore.New(filestore.Options{Dir: t.TempDir()})
 	if err != nil {
