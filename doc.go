@@ -36,8 +36,9 @@
 // it never sees what was written after the Renew, it dies when the session
 // is destroyed through any ID of its chain, and its grace is never
 // extended. A change saved through the old ID while or after the session is
-// renewed goes to the renewed session, so no acknowledged write is lost
-// (with [Manager.RawIDs], where the records hold no link, it fails instead).
+// renewed goes to the renewed session, so no acknowledged write is lost.
+// Nothing reachable through the old ID holds the new one, with
+// [Manager.RawIDs] too.
 //
 // The session ID travels in a cookie (secure by default, even for a Manager
 // built as a struct literal: Secure, HttpOnly, SameSite=Lax; the opt-outs

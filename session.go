@@ -373,11 +373,11 @@ func (s *Session) persist() bool {
 // planted pre-login ID never becomes a login), it dies when the session is
 // destroyed through any ID of its chain, and its grace is never extended.
 // A change saved through the old ID during the grace period goes to the
-// renewed session (it is never acknowledged and lost). With
-// [Manager.RawIDs] the records hold no link, since the store key is the ID
-// itself: such a change fails, and a logout ends only the ID it comes
-// through. Renewing from an ID that is itself in its grace period (a
-// double-submitted login) gives a normal session.
+// renewed session (it is never acknowledged and lost). Nothing reachable
+// through the old ID holds the new one: with [Manager.RawIDs], where the
+// store key is the ID, the links live in records of their own that no
+// client can open. Renewing from an ID that is itself in its grace period
+// (a double-submitted login) gives a normal session.
 func (s *Session) Renew() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
