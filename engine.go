@@ -614,7 +614,7 @@ func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string) 
 			if cur, err := m.decodeStored(k, rec, time.Time{}); err == nil {
 				mt = cur.meta
 			}
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrInvalidKey):
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrDecode), errors.Is(err, ErrInvalidKey):
 		default:
 			return fmt.Errorf("session: destroy: %w", err)
 		}

@@ -58,8 +58,11 @@ func TestCorruptFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := s.Load(ctx, "bad")
-			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), path) {
-				t.Fatalf("Load: err = %v, want %v mentioning %q and the path", err, tc.want, tc.msg)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), s.Dir()) {
+				t.Fatalf("Load: err = %v, want %v mentioning %q and the directory", err, tc.want, tc.msg)
+			}
+			if strings.Contains(err.Error(), path) {
+				t.Fatalf("Load: err = %v names the file by its key", err)
 			}
 			if !errors.Is(err, session.ErrCorrupt) || !errors.Is(err, filestore.ErrCorrupt) {
 				t.Fatalf("Load: err = %v, want session.ErrCorrupt and filestore.ErrCorrupt", err)

@@ -266,7 +266,7 @@ func (s *Store) collect(ctx context.Context, key string) (bool, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
 		}
-		return false, err
+		return false, s.hideKey(key, err)
 	}
 	if m.owner != "" {
 		s.removeMarker(m.owner, key)

@@ -36,7 +36,7 @@ func (s *Store) checkKey(key string) error {
 	case len(s.prefix)+len(key) > maxName:
 		return fmt.Errorf("filestore: key of %d bytes (with prefix %d) exceeds %d: %w", len(key), len(s.prefix)+len(key), maxName, session.ErrInvalidKey)
 	case !validAlphabet(key):
-		return fmt.Errorf("filestore: key %q has bytes outside [A-Za-z0-9,_-]: %w", clip(key), session.ErrInvalidKey)
+		return fmt.Errorf("filestore: key %s has bytes outside [A-Za-z0-9,_-]: %w", keyRef(key), session.ErrInvalidKey)
 	}
 	return nil
 }

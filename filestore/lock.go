@@ -29,6 +29,9 @@ func newLocker(dir string) (*locker, error) {
 	if err := os.MkdirAll(filepath.Join(dir, lockDir), 0o700); err != nil {
 		return nil, fmt.Errorf("filestore: create lock directory: %w", err)
 	}
+	if !realDir(filepath.Join(dir, lockDir)) {
+		return nil, fmt.Errorf("filestore: %s: %w: %w", filepath.Join(dir, lockDir), ErrCorrupt, errNotRegular)
+	}
 	l := &locker{dir: dir}
 	for i := range l.sems {
 		l.sems[i] = make(chan struct{}, 1)
@@ -53,7 +56,7 @@ func (l *locker) lock(ctx context.Context, key string) (unlock func(), err error
 	}
 	release := func() { <-l.sems[i] }
 	path := filepath.Join(l.dir, lockDir, fmt.Sprintf("%02x", i))
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|noFollow, 0o600)
 	if err != nil {
 		release()
 		return nil, fmt.Errorf("filestore: open lock file: %w", err)

@@ -5,10 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sessionkit/session"
 )
 
 // ownerDir is the directory, inside Dir, of the owner index: one
@@ -21,6 +24,23 @@ func (s *Store) ownerPath(owner string) string {
 	return filepath.Join(s.dir, ownerDir, hex.EncodeToString(sum[:16]))
 }
 
+// errLinkedOwnerDir is returned for an owner directory (or the index
+// directory) that is a symbolic link: the index never follows one out of
+// the store.
+var errLinkedOwnerDir = fmt.Errorf("filestore: owner index directory is not a plain directory of the store: %w", ErrCorrupt)
+
+// ownerDirOK reports whether the owner's directory, and the index directory
+// holding it, are plain directories (not symbolic links) or missing.
+func (s *Store) ownerDirOK(dir string) bool {
+	for _, p := range []string{filepath.Dir(dir), dir} {
+		fi, err := os.Lstat(p)
+		if err == nil && !fi.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
 // addMarker records that key's file belongs to owner. Markers are named by
 // the file name (prefix + key), so stores with different prefixes sharing a
 // directory agree on them.
@@ -28,7 +48,10 @@ func (s *Store) addMarker(owner, key string) error {
 	dir := s.ownerPath(owner)
 	name := filepath.Join(dir, s.prefix+key)
 	for range 3 {
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE, 0o600)
+		if !s.ownerDirOK(dir) {
+			return errLinkedOwnerDir
+		}
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|noFollow, 0o600)
 		if err == nil {
 			return f.Close()
 		}
@@ -48,6 +71,9 @@ func (s *Store) addMarker(owner, key string) error {
 // stale marker is harmless (OwnerKeys checks and prunes it).
 func (s *Store) removeMarker(owner, key string) {
 	dir := s.ownerPath(owner)
+	if !s.ownerDirOK(dir) {
+		return // never remove a file through a link out of the store
+	}
 	_ = os.Remove(filepath.Join(dir, s.prefix+key))
 	_ = os.Remove(dir) // only succeeds when empty
 }
@@ -60,7 +86,14 @@ func (s *Store) OwnerKeys(ctx context.Context, owner string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, opErr("owner keys", err)
 	}
-	entries, err := os.ReadDir(s.ownerPath(owner))
+	if len(owner) > maxOwner {
+		return nil, fmt.Errorf("filestore: owner keys: owner of %d bytes exceeds %d: %w", len(owner), maxOwner, session.ErrTooLarge)
+	}
+	dir := s.ownerPath(owner)
+	if !s.ownerDirOK(dir) {
+		return nil, opErr("owner keys", errLinkedOwnerDir)
+	}
+	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -109,31 +109,21 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 }
 
 // readFile reads and verifies the whole file of key. A missing file is
-// session.ErrNotFound.
+// session.ErrNotFound; a name that is not a regular file (a symbolic link,
+// never followed) is an error wrapping ErrCorrupt.
 func (s *Store) readFile(key string) (meta, []byte, error) {
-	path := s.path(key)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return meta{}, nil, session.ErrNotFound
-	}
+	f, _, err := s.openFile(key)
 	if err != nil {
 		return meta{}, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return meta{}, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return meta{}, nil, fmt.Errorf("%s: %w: not a regular file", path, ErrCorrupt)
-	}
 	b, err := io.ReadAll(f)
 	if err != nil {
-		return meta{}, nil, err
+		return meta{}, nil, s.hideKey(key, err)
 	}
 	m, data, err := decodeFile(b)
 	if err != nil {
-		return meta{}, nil, fmt.Errorf("%s: %w", path, err)
+		return meta{}, nil, fmt.Errorf("%s: %w", s.refPath(key), err)
 	}
 	return m, data, nil
 }
@@ -141,25 +131,17 @@ func (s *Store) readFile(key string) (meta, []byte, error) {
 // readHeader reads the header of key's file; found is false when the file
 // does not exist.
 func (s *Store) readHeader(key string) (m meta, found bool, err error) {
-	path := s.path(key)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	f, fi, err := s.openFile(key)
+	if errors.Is(err, session.ErrNotFound) {
 		return meta{}, false, nil
 	}
 	if err != nil {
 		return meta{}, false, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return meta{}, false, err
-	}
-	if !fi.Mode().IsRegular() {
-		return meta{}, false, fmt.Errorf("%s: %w: not a regular file", path, ErrCorrupt)
-	}
 	m, err = readMeta(f, fi.Size())
 	if err != nil {
-		return meta{}, false, fmt.Errorf("%s: %w", path, err)
+		return meta{}, false, fmt.Errorf("%s: %w", s.refPath(key), s.hideKey(key, err))
 	}
 	return m, true, nil
 }
@@ -211,11 +193,11 @@ func (s *Store) Save(ctx context.Context, key string, rec session.Record) (uint6
 		// The new owner's marker exists before the record does, so a live
 		// record is never missing from the index.
 		if err := s.addMarker(rec.Owner, key); err != nil {
-			return 0, opErr("save", err)
+			return 0, opErr("save", s.hideKey(key, err))
 		}
 	}
 	if err := s.writeFile(key, rec, v, now); err != nil {
-		return 0, opErr("save", err)
+		return 0, opErr("save", s.hideKey(key, err))
 	}
 	if found && cur.owner != "" && cur.owner != rec.Owner {
 		s.removeMarker(cur.owner, key)
@@ -312,7 +294,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	// OwnerKeys prunes lazily.
 	cur, _, _ := s.readHeader(key)
 	if err := os.Remove(s.path(key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return opErr("delete", err)
+		return opErr("delete", s.hideKey(key, err))
 	}
 	if cur.owner != "" {
 		s.removeMarker(cur.owner, key)
@@ -350,7 +332,7 @@ func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
 	rec := m.record(data)
 	rec.Expiry = expiry
 	if err := s.writeFile(key, rec, m.version, now); err != nil {
-		return opErr("touch", err)
+		return opErr("touch", s.hideKey(key, err))
 	}
 	return nil
 }

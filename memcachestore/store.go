@@ -10,6 +10,7 @@ import (
 
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/keyref"
 )
 
 // Store is a session store on memcached. It is safe for concurrent use, also
@@ -94,7 +95,7 @@ func (s *Store) itemKey(key string) (string, error) {
 	case len(s.prefix)+len(key) > maxKey:
 		return "", fmt.Errorf("memcachestore: key of %d bytes plus prefix exceeds memcached's %d: %w", len(key), maxKey, session.ErrInvalidKey)
 	case !legalKey(key):
-		return "", fmt.Errorf("memcachestore: key %q has spaces or control bytes: %w", clip(key), session.ErrInvalidKey)
+		return "", fmt.Errorf("memcachestore: key %s has spaces or control bytes: %w", keyref.Of(key), session.ErrInvalidKey)
 	}
 	return s.prefix + key, nil
 }
@@ -135,7 +136,7 @@ func (s *Store) get(ctx context.Context, op, ik string) (rec session.Record, it 
 	}
 	rec, err = decode(it.Value)
 	if err != nil {
-		return rec, nil, false, fmt.Errorf("memcachestore: %s: item %q: %w", op, clip(ik), err)
+		return rec, nil, false, fmt.Errorf("memcachestore: %s: item %s: %w", op, s.itemRef(ik), err)
 	}
 	return rec, it, true, nil
 }
@@ -347,7 +348,7 @@ func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
 		}
 		item.CasID = casID
 		if item.Value, err = withExpiry(value, expiry, now); err != nil {
-			return fmt.Errorf("memcachestore: touch: item %q: %w", clip(ik), err)
+			return fmt.Errorf("memcachestore: touch: item %s: %w", s.itemRef(ik), err)
 		}
 		err := s.client.CompareAndSwap(item)
 		switch {

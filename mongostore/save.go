@@ -29,6 +29,12 @@ import (
 //
 // Zero matched documents is session.ErrConflict.
 func (s *Store) Save(ctx context.Context, key string, rec session.Record) (uint64, error) {
+	v, err := s.save(ctx, key, rec)
+	return v, hideKey(key, err)
+}
+
+// save is Save, with errors that may name the key.
+func (s *Store) save(ctx context.Context, key string, rec session.Record) (uint64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fail(ctx, "save", err)
 	}

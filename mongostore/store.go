@@ -67,6 +67,12 @@ func checkKey(op, key string) error {
 // Load implements session.Store with one find command on _id alone; the
 // document's liveness is judged here, from its fields, with Options.Now.
 func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
+	rec, err := s.load(ctx, key)
+	return rec, hideKey(key, err)
+}
+
+// load is Load, with errors that may name the key.
+func (s *Store) load(ctx context.Context, key string) (session.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return session.Record{}, fail(ctx, "load", err)
 	}
@@ -96,13 +102,18 @@ func (s *Store) find(ctx context.Context, op, key string) (doc, bool, error) {
 	}
 	d, err := s.decode(raw)
 	if err != nil {
-		return doc{}, false, fmt.Errorf("mongostore: %s %q: %w", op, key, err)
+		return doc{}, false, fmt.Errorf("mongostore: %s %s: %w", op, keyRef(key), err)
 	}
 	return d, true, nil
 }
 
 // Delete implements session.Store with one delete command.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	return hideKey(key, s.delete(ctx, key))
+}
+
+// delete is Delete, with errors that may name the key.
+func (s *Store) delete(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fail(ctx, "delete", err)
 	}

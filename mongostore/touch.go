@@ -19,6 +19,11 @@ import (
 // with the version loaded before the touch conflicts once (the manager
 // reloads and retries).
 func (s *Store) Touch(ctx context.Context, key string, expiry time.Time) error {
+	return hideKey(key, s.touch(ctx, key, expiry))
+}
+
+// touch is Touch, with errors that may name the key.
+func (s *Store) touch(ctx context.Context, key string, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return fail(ctx, "touch", err)
 	}

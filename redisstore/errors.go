@@ -6,6 +6,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/keyref"
 )
 
 // ErrNotReplicated means a write reached the primary but fewer replicas
@@ -15,10 +16,13 @@ import (
 var ErrNotReplicated = errors.New("redisstore: write not acknowledged by enough replicas")
 
 // corrupt returns an error wrapping session.ErrCorrupt for the record under
-// key.
+// key, named by keyRef.
 func corrupt(key, format string, args ...any) error {
-	return fmt.Errorf("%w: key %q: %s", session.ErrCorrupt, key, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: key %s: %s", session.ErrCorrupt, keyRef(key), fmt.Sprintf(format, args...))
 }
+
+// keyRef names a record in error messages without giving its key away.
+func keyRef(key string) string { return keyref.Of(key) }
 
 // isWrongType reports whether err is Redis' WRONGTYPE reply: the session
 // key holds a string, list or other non-hash value, written by something

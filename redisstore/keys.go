@@ -31,7 +31,7 @@ func validKey(key string) error {
 	case len(key) > MaxKeyLen:
 		return fmt.Errorf("%w: key of %d bytes, at most %d allowed", session.ErrInvalidKey, len(key), MaxKeyLen)
 	case strings.ContainsAny(key, "{}"):
-		return fmt.Errorf("%w: key %q contains '{' or '}'", session.ErrInvalidKey, key)
+		return fmt.Errorf("%w: key %s contains '{' or '}'", session.ErrInvalidKey, keyRef(key))
 	}
 	return nil
 }

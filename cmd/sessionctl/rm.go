@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
+	"github.com/sessionkit/session"
 	"github.com/sessionkit/session/cmd/internal/storeurl"
 )
 
 const rmHelp = `Removes sessions, given by session ID (the cookie value) or by store key.
 An ID is hashed to its key (SHA-256) unless the store keeps raw IDs
 (--raw-ids, or raw_ids=true / layout=compat in the URL). The session is
-logged out at once. A session that does not exist is an error (exit 1);
-the others are still removed.
+logged out at once. A record the store cannot read (corrupt, or data that
+does not decode) is removed too. A session that does not exist is an error
+(exit 1); the others are still removed.
 
 Examples:
   sessionctl --store sqlite:///var/lib/app/sessions.db rm 3f0c9d...e1
@@ -38,7 +42,7 @@ func runRm(c *cli, args []string) int {
 	}
 	code := exitOK
 	for _, arg := range fs.Args() {
-		key, _, err := resolve(ctx, m, arg)
+		key, err := resolveForRemoval(ctx, m, arg)
 		if err == nil {
 			err = m.DestroyKey(ctx, key)
 		}
@@ -49,4 +53,24 @@ func runRm(c *cli, args []string) int {
 		fmt.Fprintf(c.stdout, "removed %s\n", key)
 	}
 	return code
+}
+
+// resolveForRemoval is resolve for rm: a record that the store holds but
+// cannot read (an error wrapping session.ErrCorrupt or session.ErrDecode)
+// is found as well, so that it can be removed.
+func resolveForRemoval(ctx context.Context, m *session.Manager, arg string) (string, error) {
+	candidates := []string{arg}
+	if k := m.KeyOf(arg); k != arg {
+		candidates = append(candidates, k)
+	}
+	for _, k := range candidates {
+		_, err := m.Store.Load(ctx, k)
+		switch {
+		case err == nil, errors.Is(err, session.ErrCorrupt), errors.Is(err, session.ErrDecode):
+			return k, nil
+		case !errors.Is(err, session.ErrNotFound) && !errors.Is(err, session.ErrInvalidKey):
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("no live session with ID or key %q: %w", arg, session.ErrNotFound)
 }

@@ -113,7 +113,7 @@ func testDemo(t *testing.T, base string, b testenv.Backend) {
 		}
 		return
 	}
-	if n := strings.Count(body, "data-key="); n != 2 {
+	if n := strings.Count(body, "data-session="); n != 2 {
 		t.Fatalf("devices: %d sessions listed, want 2\n%s", n, body)
 	}
 	if strings.Count(body, `id="current-device"`) != 1 {
@@ -126,7 +126,7 @@ func testDemo(t *testing.T, base string, b testenv.Backend) {
 	if got := find(body, `<p id="flash" role="status">([^<]*)</p>`); got != "Logged out 1 other session(s)." {
 		t.Errorf("after logging out the other devices: flash %q", got)
 	}
-	if n := strings.Count(body, "data-key="); n != 1 {
+	if n := strings.Count(body, "data-session="); n != 1 {
 		t.Errorf("devices after logging out the others: %d listed, want 1\n%s", n, body)
 	}
 	if got := counter(two); got != "1" || !strings.Contains(two.last, `data-logged-in="false"`) {

@@ -97,7 +97,7 @@ const loggedOut = "You have been logged out."
 
 // device is one line of the devices page.
 type device struct {
-	Key      string
+	Handle   string // the key's handle, never the key: see handle
 	Created  time.Time
 	LastSeen time.Time
 	Expiry   time.Time
@@ -133,7 +133,7 @@ func (a *app) devices(w http.ResponseWriter, r *http.Request) {
 	}
 	var list []device
 	for _, in := range infos {
-		list = append(list, device{Key: in.Key, Created: in.Created, LastSeen: in.Modified, Expiry: in.Expiry, Current: in.Key == s.Key()})
+		list = append(list, device{Handle: handle(in.Key), Created: in.Created, LastSeen: in.Modified, Expiry: in.Expiry, Current: in.Key == s.Key()})
 	}
 	flash, _ := s.Pop(keyFlash).(string)
 	a.render(w, "devices", pageData{

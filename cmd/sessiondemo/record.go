@@ -17,7 +17,7 @@ import (
 // recordView is the raw stored record of the current session, as the
 // record page shows it.
 type recordView struct {
-	Key      string
+	Handle   string // the key's handle, never the key: see handle
 	Stored   bool
 	Version  uint64
 	Owner    string
@@ -38,20 +38,20 @@ type valueView struct {
 }
 
 // record shows the current session's record exactly as the store holds
-// it: key, metadata, the encoded bytes as text and hex, and the decoded
+// it: the key's handle (never the key), metadata, the encoded bytes as text and hex, and the decoded
 // values.
 func (a *app) record(w http.ResponseWriter, r *http.Request) {
 	s, ok := a.session(w, r)
 	if !ok {
 		return
 	}
-	v := recordView{Key: s.Key(), Codec: codecName(a.target.CodecName)}
+	v := recordView{Handle: handle(s.Key()), Codec: codecName(a.target.CodecName)}
 	if !s.IsNew() {
 		rec, err := a.m.Store.Load(r.Context(), s.Key())
 		switch {
 		case errors.Is(err, session.ErrNotFound):
 		case err != nil:
-			a.fail(w, r, "load the stored record", err)
+			a.fail(w, r, "load the stored record", hideKey(err, s.Key()))
 			return
 		default:
 			v.Stored = true
@@ -61,7 +61,7 @@ func (a *app) record(w http.ResponseWriter, r *http.Request) {
 			v.Hex = hex.Dump(rec.Data)
 			_, values, err := a.m.Inspect(r.Context(), s.Key())
 			if err != nil {
-				v.DecodeEr = err.Error()
+				v.DecodeEr = withoutKey(err.Error(), s.Key())
 			}
 			v.Values = valueViews(values)
 		}

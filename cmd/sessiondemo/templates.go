@@ -34,12 +34,6 @@ var pages = func() map[string]*template.Template {
 			}
 			return d.String() + " ago"
 		},
-		"short": func(k string) string {
-			if len(k) > 16 {
-				return k[:16] + "…"
-			}
-			return k
-		},
 	}
 	m := map[string]*template.Template{}
 	for _, name := range []string{"home", "devices", "record"} {

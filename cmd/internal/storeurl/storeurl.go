@@ -182,8 +182,21 @@ func Schemes() []string {
 	return s
 }
 
-// Open opens the store that rawURL describes.
+// Open opens the store that rawURL describes. No error it returns, and
+// no field of the Target, repeats a password or other credential of the
+// URL, even one the URL parser cannot read.
 func Open(ctx context.Context, rawURL string, o Options) (*Target, error) {
+	secrets := credentials(rawURL)
+	t, err := open(ctx, rawURL, o)
+	if err != nil {
+		return nil, scrubError(err, secrets)
+	}
+	t.Where = scrub(t.Where, secrets)
+	return t, nil
+}
+
+// open is Open, with errors that may repeat a credential.
+func open(ctx context.Context, rawURL string, o Options) (*Target, error) {
 	if strings.TrimSpace(rawURL) == "" {
 		return nil, fmt.Errorf("%w: empty URL", ErrUsage)
 	}
@@ -326,20 +339,30 @@ func pathOf(u *url.URL) (string, error) {
 	return p, nil
 }
 
-// Redact returns rawURL with any password replaced by "xxxxx".
+// Redact returns rawURL with any password (of the userinfo, or of a query
+// parameter such as password=) replaced by "xxxxx".
 func Redact(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "(unparsable URL)"
 	}
-	return u.Redacted()
+	return scrub(u.Redacted(), credentials(rawURL))
 }
 
-// redactErr formats a url.Parse error without repeating a password.
+// redactErr formats a url.Parse error without repeating any part of the
+// URL: net/url's messages quote pieces of it (`invalid port ":<password>"`
+// for a password with an unencoded '/', '?' or '#').
 func redactErr(err error, rawURL string) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return ue.Err.Error()
+		err = ue.Err
 	}
-	return strings.ReplaceAll(err.Error(), rawURL, "(URL)")
+	msg := "the URL cannot be parsed"
+	if strings.Contains(rawURL, "@") {
+		msg += " (a password with '/', '?', '#', '@' or '%' must be percent-encoded)"
+	}
+	if strings.Contains(err.Error(), "invalid URL escape") {
+		msg += ": a '%' is not followed by two hex digits"
+	}
+	return msg
 }
