@@ -9,7 +9,7 @@ require (
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/client_golang v1.24.1
-	github.com/sessionkit/session v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/session v0.1.0
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
 	modernc.org/sqlite v1.62.0
@@ -56,25 +56,23 @@ require (
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/redis/go-redis/v9 v9.23.0
-	github.com/sessionkit/session/memcachestore v0.0.0-00010101000000-000000000000
-	github.com/sessionkit/session/mongostore v0.0.0-00010101000000-000000000000
-	github.com/sessionkit/session/otelsession v0.0.0-00010101000000-000000000000
-	github.com/sessionkit/session/redisstore v0.0.0-00010101000000-000000000000
-	github.com/sessionkit/session/sqlstore v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/session/memcachestore v0.1.0
+	github.com/sessionkit/session/mongostore v0.1.0
+	github.com/sessionkit/session/otelsession v0.1.0
+	github.com/sessionkit/session/redisstore v0.1.0
+	github.com/sessionkit/session/sqlstore v0.1.0
 	go.mongodb.org/mongo-driver/v2 v2.10.0
 	go.uber.org/atomic v1.12.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
 
-replace github.com/sessionkit/session => ../
-
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
 replace (
+	github.com/sessionkit/session => ../
+	github.com/sessionkit/session/memcachestore => ../memcachestore
 	github.com/sessionkit/session/mongostore => ../mongostore
+	github.com/sessionkit/session/otelsession => ../otelsession
 	github.com/sessionkit/session/redisstore => ../redisstore
+	github.com/sessionkit/session/sqlstore => ../sqlstore
 )
-
-replace github.com/sessionkit/session/sqlstore => ../sqlstore
-
-replace github.com/sessionkit/session/memcachestore => ../memcachestore
-
-replace github.com/sessionkit/session/otelsession => ../otelsession

@@ -2,13 +2,11 @@ module github.com/sessionkit/session/examples
 
 go 1.26.0
 
-replace github.com/sessionkit/session => ../
-
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/labstack/echo/v4 v4.16.0
-	github.com/sessionkit/session v0.0.0
+	github.com/sessionkit/session v0.1.0
 )
 
 require (
@@ -46,3 +44,7 @@ require (
 	golang.org/x/text v0.40.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
+
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
+replace github.com/sessionkit/session => ../

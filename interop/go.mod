@@ -4,9 +4,9 @@ go 1.26.0
 
 require (
 	github.com/go-sql-driver/mysql v1.10.1
-	github.com/sessionkit/session v0.0.0-00010101000000-000000000000
-	github.com/sessionkit/session/mongostore v0.0.0-00010101000000-000000000000
-	github.com/sessionkit/session/sqlstore v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/session v0.1.0
+	github.com/sessionkit/session/mongostore v0.1.0
+	github.com/sessionkit/session/sqlstore v0.1.0
 	go.mongodb.org/mongo-driver/v2 v2.10.0
 	modernc.org/sqlite v1.62.0
 )
@@ -31,6 +31,8 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
 replace (
 	github.com/sessionkit/session => ../
 	github.com/sessionkit/session/mongostore => ../mongostore

@@ -4,7 +4,9 @@ go 1.26.0
 
 require (
 	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
-	github.com/sessionkit/session v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/session v0.1.0
 )
 
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
 replace github.com/sessionkit/session => ../

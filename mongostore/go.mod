@@ -2,7 +2,7 @@ module github.com/sessionkit/session/mongostore
 
 go 1.26.0
 
-require github.com/sessionkit/session v0.0.0-00010101000000-000000000000
+require github.com/sessionkit/session v0.1.0
 
 require (
 	github.com/klauspost/compress v1.20.3 // indirect
@@ -15,4 +15,6 @@ require (
 	golang.org/x/text v0.41.0 // indirect
 )
 
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
 replace github.com/sessionkit/session => ../

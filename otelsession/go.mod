@@ -3,7 +3,7 @@ module github.com/sessionkit/session/otelsession
 go 1.26.0
 
 require (
-	github.com/sessionkit/session v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/session v0.1.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/metric v1.47.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
@@ -21,4 +21,6 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 )
 
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
 replace github.com/sessionkit/session => ../

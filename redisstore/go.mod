@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/redis/go-redis/v9 v9.23.0
-	github.com/sessionkit/session v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/session v0.1.0
 )
 
 require (
@@ -13,4 +13,6 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 )
 
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
 replace github.com/sessionkit/session => ../

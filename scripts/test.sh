@@ -36,6 +36,8 @@ for dir in $modules; do
   (cd "$dir" && go test -race -count=1 -timeout 20m "$@" ./...) || status=1
 done
 
+"$root/scripts/consumer.sh" || status=1 # outside go.work, from a module proxy
+
 if [ -x "$root/scripts/fuzz.sh" ]; then
   echo "== fuzz (brief)" >&2
   "$root/scripts/fuzz.sh" || status=1

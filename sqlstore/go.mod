@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/sessionkit/session v0.0.0-00010101000000-000000000000
+	github.com/sessionkit/session v0.1.0
 	modernc.org/sqlite v1.62.0
 )
 
@@ -27,4 +27,6 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
+// Local development: build the sessionkit modules from this checkout.
+// Users of a tagged release ignore these lines (scripts/consumer.sh).
 replace github.com/sessionkit/session => ../
