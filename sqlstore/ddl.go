@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/sessionkit/session"
 )
 
 // names holds a table's options and quoted identifiers.
@@ -89,14 +92,59 @@ func (n names) nativeTable(id, data, tm, version, owner, extra, suffix string) s
 
 // ddl: the incubator table verbatim; the native table with inline indexes
 // and a BEFORE UPDATE trigger that gives a row whose data another program
-// changed (without changing the version) the next version.
-func (mysqlDialect) ddl(n names, l Layout) []string {
+// changed (without changing the version) the next version. The ID column is
+// utf8mb4_bin, which ignores trailing spaces (keys never end with one); the
+// owner column compares bytes, trailing spaces included (see
+// mysqlExactCollation), so that the owner index never matches another owner.
+func (mysqlDialect) ddl(ctx context.Context, q queryer, n names, l Layout) ([]string, error) {
 	if l == Compatibility {
-		return []string{n.compatTable("text", "CURRENT_TIMESTAMP")}
+		return []string{n.compatTable("text", "CURRENT_TIMESTAMP")}, nil
+	}
+	exact, err := mysqlExactCollation(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	const id = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	owner := "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " + exact
 	keys := fmt.Sprintf(",\n  KEY %s (%s),\n  KEY %s (%s)", n.index(n.o.Columns.Expires), n.expires, n.index(n.o.Columns.Owner), n.owner)
-	return []string{n.nativeTable(id, "LONGBLOB", "DATETIME(6)", "BIGINT", id, keys, " ENGINE=InnoDB"), mysqlTrigger(n)}
+	return []string{n.nativeTable(id, "LONGBLOB", "DATETIME(6)", "BIGINT", owner, keys, " ENGINE=InnoDB"), mysqlTrigger(n)}, nil
+}
+
+// mysqlExactCollations are the utf8mb4 collations that compare bytes and do
+// not pad with spaces: MariaDB's (10.2 and later) and MySQL 8's. utf8mb4_bin
+// pads: under it 'bob' = 'bob '.
+var mysqlExactCollations = []string{"utf8mb4_nopad_bin", "utf8mb4_0900_bin"}
+
+// mysqlExactCollation returns the first of mysqlExactCollations that the
+// server has.
+func mysqlExactCollation(ctx context.Context, q queryer) (string, error) {
+	rows, err := q.QueryContext(ctx, "SELECT COLLATION_NAME FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?, ?)", mysqlExactCollations[0], mysqlExactCollations[1])
+	if err != nil {
+		return "", fmt.Errorf("read the server's collations: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return "", fmt.Errorf("read the server's collations: %w", err)
+		}
+		have[strings.ToLower(name)] = true
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("read the server's collations: %w", err)
+	}
+	for _, c := range mysqlExactCollations {
+		if have[c] {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%w: the server has neither %s nor %s, needed for exact owner lookups (MariaDB 10.5 or MySQL 8 and later)", session.ErrUnsupported, mysqlExactCollations[0], mysqlExactCollations[1])
+}
+
+// mysqlExact reports whether collation compares bytes without padding.
+func mysqlExact(collation string) bool {
+	return collation == "binary" || slices.Contains(mysqlExactCollations, collation)
 }
 
 func mysqlTrigger(n names) string {
@@ -107,12 +155,12 @@ func mysqlTrigger(n names) string {
 // ddl: the incubator table with a UTC wall-clock TIMESTAMP; the native table,
 // its indexes, and the version trigger (one function per pair of version and
 // data column names, shared by the tables that use them).
-func (postgresDialect) ddl(n names, l Layout) []string {
+func (postgresDialect) ddl(_ context.Context, _ queryer, n names, l Layout) ([]string, error) {
 	if l == Compatibility {
-		return []string{n.compatTable("TEXT", "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')")}
+		return []string{n.compatTable("TEXT", "(CURRENT_TIMESTAMP AT TIME ZONE 'UTC')")}, nil
 	}
 	id := `VARCHAR(255) COLLATE "C"`
-	return append(append([]string{n.nativeTable(id, "BYTEA", "TIMESTAMPTZ", "BIGINT", id, "", "")}, n.indexes()...), postgresTrigger(n)...)
+	return append(append([]string{n.nativeTable(id, "BYTEA", "TIMESTAMPTZ", "BIGINT", id, "", "")}, n.indexes()...), postgresTrigger(n)...), nil
 }
 
 func postgresTrigger(n names) []string {
@@ -126,11 +174,11 @@ func postgresTrigger(n names) []string {
 
 // ddl: the incubator statement; the native table with text times, its
 // indexes, and an AFTER UPDATE trigger for the version.
-func (sqliteDialect) ddl(n names, l Layout) []string {
+func (sqliteDialect) ddl(_ context.Context, _ queryer, n names, l Layout) ([]string, error) {
 	if l == Compatibility {
-		return []string{n.compatTable("TEXT", "CURRENT_TIMESTAMP")}
+		return []string{n.compatTable("TEXT", "CURRENT_TIMESTAMP")}, nil
 	}
-	return append(append([]string{n.nativeTable("VARCHAR(255)", "BLOB", "TEXT", "INTEGER", "VARCHAR(255)", "", "")}, n.indexes()...), sqliteTrigger(n))
+	return append(append([]string{n.nativeTable("VARCHAR(255)", "BLOB", "TEXT", "INTEGER", "VARCHAR(255)", "", "")}, n.indexes()...), sqliteTrigger(n)), nil
 }
 
 func sqliteTrigger(n names) string {
@@ -148,8 +196,11 @@ func CreateSchema(ctx context.Context, db *sql.DB, opts Options) error {
 	if err != nil {
 		return err
 	}
-	o := n.o
-	if err := execAll(ctx, db, n.d.ddl(n, o.Layout)...); err != nil {
+	stmts, err := n.d.ddl(ctx, db, n, n.o.Layout)
+	if err == nil {
+		err = execAll(ctx, db, stmts...)
+	}
+	if err != nil {
 		return fail(ctx, "create schema", err)
 	}
 	return nil

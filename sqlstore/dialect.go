@@ -49,14 +49,21 @@ type dialect interface {
 	create(ctx context.Context, e *engine, key string, args []any, ver uint64, now time.Time) error
 	// compatUpdate is the compatibility layout's compare-and-set update.
 	compatUpdate(ctx context.Context, e *engine, key string, args []any, want uint64, now time.Time) error
+	// oneWriter reports whether the database lets one writer at a time in
+	// (SQLite): the engine then sends its writes one after the other
+	// through a gate of its own, so that they queue in the process rather
+	// than in the database's busy handler, and accepts Options.ReadDB.
+	oneWriter() bool
 	// classify wraps the driver errors that mean "another transaction won"
 	// (a deadlock, a lock wait timeout, a serialization or certification
 	// failure) with session.ErrConflict, so that the manager reloads and
 	// retries; other errors are returned as they are.
 	classify(err error) error
 
-	// ddl creates the table of layout l if it does not exist.
-	ddl(n names, l Layout) []string
+	// ddl returns the statements that create the table of layout l if it
+	// does not exist; q is the database, for what the statements depend on
+	// (MySQL: the name of the server's exact collation).
+	ddl(ctx context.Context, q queryer, n names, l Layout) ([]string, error)
 	// upgradeIncubator34 converts Unix seconds in created and modified to
 	// the compatibility layout's timestamps.
 	upgradeIncubator34(ctx context.Context, conn *sql.Conn, n names, created, modified column) error

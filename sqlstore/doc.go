@@ -29,6 +29,11 @@
 // statement parameters. A row Load cannot read is reported with an error
 // wrapping session.ErrCorrupt; deadlocks, lock wait timeouts, serialization
 // and (Galera) certification failures during a save wrap
-// session.ErrConflict, so that the manager reloads and retries. On SQLite,
-// open the database with [SQLiteDSN].
+// session.ErrConflict, so that the manager reloads and retries. Owner
+// lookups are exact: byte for byte, whatever the owner column's collation.
+//
+// On SQLite, open the database with [OpenSQLite]: a write pool of one
+// connection and a read-only pool (Options.ReadDB), sized so that bursts
+// of requests need no tuning; the store lets its writes through one at a
+// time. A single pool of your own opened with [SQLiteDSN] also works.
 package sqlstore

@@ -24,7 +24,8 @@ var ErrSchema = errors.New("sqlstore: table does not match the layout")
 // every operation and the prepared statements.
 type engine struct {
 	names
-	db       *sql.DB
+	db       *sql.DB // writes, and reads when rdb is db
+	rdb      *sql.DB // reads: Options.ReadDB or db
 	o        Options
 	d        dialect
 	compat   bool
@@ -33,6 +34,13 @@ type engine struct {
 	maxOwner int      // characters, 0 = unlimited
 	maxData  int64    // bytes, 0 = unlimited
 	tk       timeKind // kind of created/modified
+
+	// wgate, for a dialect with one writer (SQLite), lets the store's
+	// writes through one at a time: they queue here, in order and
+	// honouring their contexts, instead of in the database's busy
+	// handler, which sleeps and retries and turns a burst of writers into
+	// seconds of latency and SQLITE_BUSY errors. nil for the others.
+	wgate chan struct{}
 
 	q     queries
 	mu    sync.Mutex
@@ -53,6 +61,9 @@ func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine
 		return nil, err
 	}
 	n := newNames(o)
+	if o.ReadDB != nil && !n.d.oneWriter() {
+		return nil, fmt.Errorf("%w: ReadDB is for SQLite (see OpenSQLite); on %v a replica's lag would let a request miss its own writes", errOptions, o.Dialect)
+	}
 	ti, err := inspect(ctx, db, n)
 	if err != nil {
 		return nil, err
@@ -85,7 +96,13 @@ func newEngine(ctx context.Context, db *sql.DB, o Options, compat bool) (*engine
 	if err != nil {
 		return nil, err
 	}
-	e := &engine{names: n, db: db, o: o, d: n.d, compat: compat, maxData: f.dataLimit}
+	e := &engine{names: n, db: db, rdb: db, o: o, d: n.d, compat: compat, maxData: f.dataLimit}
+	if o.ReadDB != nil {
+		e.rdb = o.ReadDB
+	}
+	if n.d.oneWriter() {
+		e.wgate = make(chan struct{}, 1)
+	}
 	dataCol, _ := ti.get(c.Data)
 	if compat {
 		e.tk = compatTime
@@ -130,7 +147,7 @@ func (e *engine) stmt(ctx context.Context, id queryID) (*sql.Stmt, error) {
 	if text == "" {
 		return nil, fmt.Errorf("sqlstore: the %v layout on %v has no %v statement", e.o.Layout, e.o.Dialect, id)
 	}
-	st, err := e.db.PrepareContext(ctx, text)
+	st, err := e.pool(id).PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +155,45 @@ func (e *engine) stmt(ctx context.Context, id queryID) (*sql.Stmt, error) {
 	return st, nil
 }
 
+// pool returns the pool that runs statement id: the read pool for the
+// statements that only read, db for the others. (The read pool differs from
+// db only on SQLite, whose compatibility layout reads qLock outside a
+// transaction; the dialects that run qLock in a transaction on db never
+// have a read pool of their own.)
+func (e *engine) pool(id queryID) *sql.DB {
+	switch id {
+	case qLoad, qExists, qLock, qOwnerKeys, qIterate:
+		return e.rdb
+	}
+	return e.db
+}
+
+// writeTurn waits for the write gate (dialects with one writer) and returns
+// the function that lets the next writer in.
+func (e *engine) writeTurn(ctx context.Context) (done func(), err error) {
+	if e.wgate == nil {
+		return func() {}, nil
+	}
+	select {
+	case e.wgate <- struct{}{}:
+		return func() { <-e.wgate }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// exec runs write statement id, in its turn, and returns the number of
+// rows it affected.
 func (e *engine) exec(ctx context.Context, id queryID, args ...any) (int64, error) {
 	st, err := e.stmt(ctx, id)
 	if err != nil {
 		return 0, err
 	}
+	done, err := e.writeTurn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
 		return 0, err

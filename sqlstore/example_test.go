@@ -127,3 +127,39 @@ func ExampleUpgradeToNative() {
 	fmt.Println(n, store.MaxKeyLength())
 	// Output: 1 255
 }
+
+// A store on a SQLite file opened with OpenSQLite: writes through one
+// connection, reads through a pool of read-only connections.
+func ExampleOpenSQLite() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "sqlstore-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	sdb, err := sqlstore.OpenSQLite("sqlite", filepath.Join(dir, "sessions.db"))
+	if err != nil {
+		panic(err)
+	}
+	defer sdb.Close()
+	opts := sqlstore.Options{Dialect: sqlstore.SQLite, ReadDB: sdb.Read}
+	if err := sqlstore.Migrate(ctx, sdb.Write, opts); err != nil {
+		panic(err)
+	}
+	store, err := sqlstore.New(ctx, sdb.Write, opts)
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close()
+	m := session.New(store)
+	_ = m // serve with m.Handler(...)
+	if _, err := store.Save(ctx, "k", session.Record{Data: []byte("hello"), Expiry: time.Now().Add(time.Hour)}); err != nil {
+		panic(err)
+	}
+	rec, err := store.Load(ctx, "k")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(string(rec.Data), sdb.Write.Stats().MaxOpenConnections)
+	// Output: hello 1
+}

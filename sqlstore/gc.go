@@ -106,6 +106,11 @@ func (e *engine) gcQuery(limit int) string {
 // execText runs a statement that is not one of the prepared ones and
 // returns the number of rows it affected.
 func (e *engine) execText(ctx context.Context, text string, args ...any) (int64, error) {
+	done, err := e.writeTurn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
 	res, err := e.db.ExecContext(ctx, text, args...)
 	if err != nil {
 		return 0, err
@@ -120,7 +125,7 @@ func (e *engine) countExpired(ctx context.Context) (int, error) {
 	}
 	text := e.d.bind(fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <= ?", e.tbl, e.expiryExpr("")))
 	var n int64
-	if err := e.db.QueryRowContext(ctx, text, e.cutoff(e.now())).Scan(&n); err != nil {
+	if err := e.rdb.QueryRowContext(ctx, text, e.cutoff(e.now())).Scan(&n); err != nil {
 		return 0, fail(ctx, "count expired", err)
 	}
 	return int(n), nil

@@ -16,7 +16,7 @@ type column struct {
 	maxChars int64  // declared character length, 0 when none
 	maxBytes int64  // byte capacity for MySQL string and blob types, 0 when unknown
 	nullable bool
-	collate  string // MySQL collation name, lower case
+	collate  string // collation name, lower case; "" for the default (PostgreSQL) or when unknown (SQLite)
 }
 
 // tableInfo maps lower-cased column names to their description; nil when the

@@ -87,13 +87,20 @@ func (e *engine) iterate(ctx context.Context, fn func(string, session.Record) bo
 }
 
 // ownerKeys lists the keys of the owner's live records through the owner
-// index.
+// index. The index finds the rows whose owner the column's collation holds
+// equal to owner; only those whose owner is byte for byte owner are kept, so
+// that a column that ignores trailing spaces, case or accents (one that
+// Migrate has not yet converted) never hands out another owner's records.
+// An owner the table cannot hold is refused as Save refuses it.
 func (e *engine) ownerKeys(ctx context.Context, owner string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fail(ctx, "owner keys", err)
 	}
 	if owner == "" {
 		return nil, fmt.Errorf("sqlstore: owner keys: %w: empty owner", session.ErrInvalidKey)
+	}
+	if err := e.checkOwner(owner); err != nil {
+		return nil, fail(ctx, "owner keys", err)
 	}
 	st, err := e.stmt(ctx, qOwnerKeys)
 	if err != nil {
@@ -106,11 +113,13 @@ func (e *engine) ownerKeys(ctx context.Context, owner string) ([]string, error) 
 	defer rows.Close()
 	var keys []string
 	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
+		var k, o string
+		if err := rows.Scan(&k, &o); err != nil {
 			return nil, fail(ctx, "owner keys", err)
 		}
-		keys = append(keys, k)
+		if o == owner {
+			keys = append(keys, k)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fail(ctx, "owner keys", err)

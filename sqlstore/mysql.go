@@ -142,6 +142,8 @@ func (mysqlDialect) compatUpdate(ctx context.Context, e *engine, key string, arg
 	return e.compatUpdateLocked(ctx, key, args, want, now)
 }
 
+func (mysqlDialect) oneWriter() bool { return false }
+
 // classify: 1213 is a deadlock, and on Galera a transaction that loses
 // certification (at COMMIT or at its next statement); 1205 is a lock wait
 // timeout. Both roll the transaction back.

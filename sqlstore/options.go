@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -114,6 +115,13 @@ type Options struct {
 	// Now is the clock (default time.Now). Its value is converted to UTC.
 	// The database's clock is never used.
 	Now func() time.Time
+	// ReadDB, on SQLite, is a pool that serves the store's reads (Load,
+	// Iterate, OwnerKeys, CountExpired), while the *sql.DB given to New or
+	// NewCompat serves its writes: see [OpenSQLite], which opens both. Nil
+	// (the default): that *sql.DB serves both. New and NewCompat refuse it
+	// on the other dialects, where a replica's lag would let a request
+	// miss its own writes. The schema functions ignore it.
+	ReadDB *sql.DB
 }
 
 const (

@@ -60,7 +60,7 @@ func (postgresDialect) timeParam(_ timeKind, t time.Time) any {
 func (postgresDialect) timeRange(timeKind) (lo, hi time.Time) { return nativeMin, nativeMax }
 
 func (postgresDialect) catalog(ctx context.Context, q queryer, schema, table string) (*sql.Rows, error) {
-	return q.QueryContext(ctx, `SELECT column_name, data_type, COALESCE(character_maximum_length, 0), 0, is_nullable, ''
+	return q.QueryContext(ctx, `SELECT column_name, data_type, COALESCE(character_maximum_length, 0), 0, is_nullable, COALESCE(collation_name, '')
 FROM information_schema.columns WHERE table_schema = COALESCE($1::text, current_schema()) AND table_name = $2`, nullable(schema), table)
 }
 
@@ -92,6 +92,8 @@ func (postgresDialect) create(ctx context.Context, e *engine, key string, args [
 func (postgresDialect) compatUpdate(ctx context.Context, e *engine, key string, args []any, want uint64, now time.Time) error {
 	return e.compatUpdateLocked(ctx, key, args, want, now)
 }
+
+func (postgresDialect) oneWriter() bool { return false }
 
 // classify: 40001 is a serialization failure, 40P01 a deadlock; both roll
 // the transaction back.

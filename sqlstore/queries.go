@@ -129,7 +129,7 @@ func (e *engine) buildQueries() queries {
 		q.set(qUpdate, "UPDATE %s SET %s WHERE %s = ? AND %s = ? AND %s > ?", t, sets(cols, vals, ""), id, e.version, live)
 		q.set(qTouch, "UPDATE %s SET %s = %s, %s = %s WHERE %s = ? AND %s > ?",
 			t, e.expires, e.d.timeIn(nativeTime), e.modified, e.d.timeIn(e.tk), id, live)
-		q.set(qOwnerKeys, "SELECT %s FROM %s WHERE %s = ? AND %s > ?", id, t, e.owner, live)
+		q.set(qOwnerKeys, "SELECT %s, %s FROM %s WHERE %s = ? AND %s > ?", id, e.owner, t, e.owner, live)
 	} else {
 		q.set(qUpdate, "UPDATE %s SET %s WHERE %s = ?", t, sets(cols, vals, ""), id)
 		q.set(qUpdateIfData, "UPDATE %s SET %s WHERE %s = ? AND %s = ? AND %s > ?", t, sets(cols, vals, ""), id, e.data, live)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -31,10 +32,81 @@ const (
 //
 // Every connection of the pool runs the pragmas, since they are part of the
 // DSN. Use it as sql.Open("sqlite", sqlstore.SQLiteDSN("app.db")). [New] and
-// [NewCompat] refuse a SQLite database whose busy_timeout is 0.
+// [NewCompat] refuse a SQLite database whose busy_timeout is 0. The store
+// lets its own writes through one at a time; [OpenSQLite] also sizes the
+// pools, so that a burst of requests opens no connections.
 func SQLiteDSN(path string) string {
-	escaped := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	return "file:" + escaped + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+	return "file:" + sqliteEscape(path) + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+}
+
+// sqliteEscape escapes path for the file: URI of a DSN.
+func sqliteEscape(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+// SQLiteDB is a SQLite database opened by [OpenSQLite] as two pools, sized
+// for a session store.
+type SQLiteDB struct {
+	// Write has one connection, which every write goes through in turn:
+	// SQLite lets one writer at a time in, and writers that queue in
+	// database/sql wait less, and never fail with SQLITE_BUSY, than
+	// writers that race for the file lock in SQLite's busy handler. Give
+	// it to [Migrate], [New] and [NewCompat].
+	Write *sql.DB
+	// Read is a pool of read-only connections, which in WAL mode read
+	// while the writer writes. Give it to the store as Options.ReadDB.
+	Read *sql.DB
+}
+
+// OpenSQLite opens the SQLite database file at path (creating it) for a
+// session store, through the database/sql driver registered as driverName:
+// "sqlite" for modernc.org/sqlite, which the program imports; the data
+// source names are in its syntax. The write pool has one connection, kept
+// open; the read pool has max(4, GOMAXPROCS) read-only connections, all
+// kept open, so that a burst of requests opens no connection and closes
+// none. Both run the pragmas of [SQLiteDSN]: WAL mode and busy_timeout; the
+// write pool also synchronous(NORMAL), the usual setting with WAL: a commit
+// does not wait for an fsync, and a power loss may lose the last commits
+// but never corrupts the database. Use it as
+//
+//	sdb, err := sqlstore.OpenSQLite("sqlite", "sessions.db")
+//	...
+//	defer sdb.Close()
+//	opts := sqlstore.Options{Dialect: sqlstore.SQLite, ReadDB: sdb.Read}
+//	err = sqlstore.Migrate(ctx, sdb.Write, opts)
+//	store, err := sqlstore.New(ctx, sdb.Write, opts)
+func OpenSQLite(driverName, path string) (*SQLiteDB, error) {
+	w, err := sql.Open(driverName, SQLiteDSN(path)+"&_pragma=synchronous(NORMAL)")
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	// The writer creates the file and turns WAL on before a reader opens
+	// it read-only.
+	if err := w.Ping(); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	r, err := sql.Open(driverName, "file:"+sqliteEscape(path)+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s read-only: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	if err := r.Ping(); err != nil {
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("sqlstore: open %s read-only: %w", path, err)
+	}
+	return &SQLiteDB{Write: w, Read: r}, nil
+}
+
+// Close closes both pools.
+func (d *SQLiteDB) Close() error {
+	return errors.Join(d.Read.Close(), d.Write.Close())
 }
 
 func (sqliteDialect) quote(name string) string { return `"` + name + `"` }
@@ -118,6 +190,9 @@ func (sqliteDialect) create(ctx context.Context, e *engine, key string, args []a
 func (sqliteDialect) compatUpdate(ctx context.Context, e *engine, key string, args []any, want uint64, now time.Time) error {
 	return e.compatUpdateIfData(ctx, key, args, want, now)
 }
+
+// oneWriter: SQLite lets one writer at a time in.
+func (sqliteDialect) oneWriter() bool { return true }
 
 // classify: SQLite serializes writers; a busy database is an error of its
 // own (see [SQLiteDSN]), not a lost compare-and-set.

@@ -108,8 +108,20 @@ func mysqlToNative(ctx context.Context, conn *sql.Conn, n names, ti tableInfo) e
 			return err
 		}
 	}
-	if _, ok := ti.get(c.Owner); !ok {
-		if err := execAll(ctx, conn, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL DEFAULT ''", n.tbl, n.owner)); err != nil {
+	oc, ok := ti.get(c.Owner)
+	if !ok || isTextType(oc.dataType) && !mysqlExact(oc.collate) {
+		exact, err := mysqlExactCollation(ctx, conn)
+		if err != nil {
+			return err
+		}
+		stmt := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s VARCHAR(255) CHARACTER SET utf8mb4 COLLATE %s NOT NULL DEFAULT ''", n.tbl, n.owner, exact)
+		if ok {
+			// An owner column that ignores trailing spaces (utf8mb4_bin,
+			// as CreateSchema made it before), case or accents: the same
+			// length, compared byte for byte.
+			stmt = fmt.Sprintf("ALTER TABLE %s MODIFY COLUMN %s VARCHAR(%d) CHARACTER SET utf8mb4 COLLATE %s NOT NULL DEFAULT ''", n.tbl, n.owner, max(oc.maxChars, 255), exact)
+		}
+		if err := execAll(ctx, conn, stmt); err != nil {
 			return err
 		}
 	}
@@ -154,6 +166,16 @@ func (postgresDialect) upgradeToNative(ctx context.Context, conn *sql.Conn, n na
 		fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s BIGINT NOT NULL DEFAULT 1", n.tbl, n.version),
 		fmt.Sprintf(`ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s VARCHAR(255) COLLATE "C" NOT NULL DEFAULT ''`, n.tbl, n.owner),
 	)
+	if oc, ok := ti.get(c.Owner); ok && oc.collate != "" && oc.collate != "c" && oc.collate != "posix" {
+		// An owner column under a collation of its own, which may be
+		// nondeterministic (case- or accent-insensitive): compared byte
+		// for byte, like the native table's.
+		typ := "TEXT"
+		if oc.maxChars > 0 {
+			typ = fmt.Sprintf("VARCHAR(%d)", oc.maxChars)
+		}
+		stmts = append(stmts, fmt.Sprintf(`ALTER TABLE %s ALTER COLUMN %s TYPE %s COLLATE "C"`, n.tbl, n.owner, typ))
+	}
 	stmts = append(append(stmts, n.indexes()...), postgresTrigger(n)...)
 	return inTx(ctx, conn, stmts...)
 }
@@ -180,7 +202,11 @@ func (sqliteDialect) upgradeToNative(ctx context.Context, conn *sql.Conn, n name
 		tmpOpts.Table = n.table + "_sk_native"
 	}
 	tn := newNames(tmpOpts)
-	if err := execAll(ctx, tx, fmt.Sprintf("DROP TABLE IF EXISTS %s", tn.tbl), tn.d.ddl(tn, Native)[0]); err != nil {
+	create, err := tn.d.ddl(ctx, tx, tn, Native)
+	if err != nil {
+		return err
+	}
+	if err := execAll(ctx, tx, fmt.Sprintf("DROP TABLE IF EXISTS %s", tn.tbl), create[0]); err != nil {
 		return err
 	}
 	cols := []string{n.id, n.data, "CAST(" + n.created + " AS TEXT)", "CAST(" + n.modified + " AS TEXT)"}
