@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -157,6 +158,22 @@ func openSQL(ctx context.Context, u *url.URL, p *params, o Options) (*Target, er
 	if err := schema.fits(ctx); err != nil {
 		t.Close()
 		return nil, err
+	}
+	if st.file != "" && mode != sqliteReadOnly {
+		// SQLite has one writer: give it one connection, kept open, and
+		// serve reads from a read-only pool, as sqlstore.OpenSQLite does.
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		ro, err := sql.Open(st.driver, st.dsnFor(sqliteReadOnly))
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		n := max(4, runtime.GOMAXPROCS(0))
+		ro.SetMaxOpenConns(n)
+		ro.SetMaxIdleConns(n)
+		t.closers = append(t.closers, ro.Close)
+		opts.ReadDB = ro
 	}
 	var closeStore func() error
 	if opts.Layout == sqlstore.Compatibility {
