@@ -56,7 +56,7 @@ func (m *Manager) DestroyKey(ctx context.Context, key string) error {
 	if err := m.init(); err != nil {
 		return err
 	}
-	return m.destroyChain(ctx, []string{key}, "")
+	return m.destroyChain(ctx, []string{key}, "", EventDestroyed)
 }
 
 // KeyOf returns the store key of a session ID: its SHA-256 in hex, or the ID

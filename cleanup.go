@@ -24,7 +24,7 @@ func (m *Manager) GCBatches(ctx context.Context, batch int, progress func(remove
 	}
 	bc, ok := m.Store.(BatchCollector)
 	if !ok {
-		n, err := m.gcCall(ctx, func() (int, error) { return m.GC(ctx) })
+		n, err := m.GC(ctx)
 		if progress != nil && err == nil {
 			progress(n)
 		}
@@ -48,7 +48,11 @@ func (m *Manager) GCBatches(ctx context.Context, batch int, progress func(remove
 
 func (m *Manager) gcCall(ctx context.Context, fn func() (int, error)) (n int, err error) {
 	defer m.observe(ctx, OpGC, time.Now(), &err)
-	return fn()
+	n, err = fn()
+	for range n {
+		m.event(ctx, EventExpired)
+	}
+	return n, err
 }
 
 // Cleanup removes expired records every interval until ctx ends, for
@@ -99,7 +103,7 @@ func (m *Manager) Cleanup(ctx context.Context, interval time.Duration) error {
 func (m *Manager) collectGently(ctx context.Context) (int, error) {
 	bc, ok := m.Store.(BatchCollector)
 	if !ok {
-		return m.gcCall(ctx, func() (int, error) { return m.GC(ctx) })
+		return m.GC(ctx)
 	}
 	total := 0
 	for {

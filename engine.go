@@ -55,6 +55,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 )
@@ -253,7 +254,7 @@ func (st *requestState) commit(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.deadKeys) > 0 {
-		if err := st.m.destroyChain(ctx, s.deadKeys, ""); err != nil {
+		if err := st.m.destroyChain(ctx, s.deadKeys, "", EventDestroyed); err != nil {
 			return err
 		}
 		s.deadKeys = nil
@@ -261,18 +262,70 @@ func (st *requestState) commit(ctx context.Context) error {
 			st.revoke()
 		}
 	}
+	limit := st.m.MaxSessionsPerOwner > 0 && len(s.ops) > 0 && s.owner != "" && s.owner != s.base.Owner
+	if limit && st.m.RefuseOverLimit {
+		if err := st.limitOwner(ctx, s, false); err != nil {
+			return err
+		}
+	}
+	var err error
 	switch {
 	case s.destroyed:
-		return nil
 	case len(s.ops) == 0:
-		return st.commitTouch(ctx, s)
+		err = st.commitTouch(ctx, s)
 	case s.renew != nil:
-		return st.commitRenew(ctx, s)
+		err = st.commitRenew(ctx, s)
 	case s.isNew:
-		return st.saveNew(ctx, s, EventCreated)
+		err = st.saveNew(ctx, s, EventCreated)
 	default:
-		return st.saveChanges(ctx, s)
+		err = st.saveChanges(ctx, s)
 	}
+	if err == nil && limit && !s.destroyed && s.owner != "" {
+		err = st.limitOwner(ctx, s, true)
+	}
+	return err
+}
+
+// limitOwner keeps the live sessions of s's owner within
+// MaxSessionsPerOwner. Before the save (saved false, RefuseOverLimit) it
+// refuses a session that would go over the limit. After it, it counts
+// again, on the store's owner index, so that concurrent logins on several
+// app servers cannot together go over it: it ends the least recently used
+// other sessions of the owner, or, with RefuseOverLimit, this one.
+func (st *requestState) limitOwner(ctx context.Context, s *Session, saved bool) error {
+	m := st.m
+	var others []Info
+	err := m.ownerRecords(ctx, s.owner, func(k string, rec Record, _ meta) error {
+		if k != s.key {
+			others = append(others, infoOf(k, rec))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("session: sessions per owner: %w", err)
+	}
+	excess := len(others) + 1 - m.MaxSessionsPerOwner
+	switch {
+	case excess <= 0:
+		return nil
+	case m.RefuseOverLimit:
+		if saved {
+			if err := m.destroyChain(ctx, []string{s.key}, "", EventEvicted); err != nil {
+				return err
+			}
+			st.ended(s)
+		}
+		return fmt.Errorf("session: the owner has %d other sessions, the limit is %d: %w", len(others), m.MaxSessionsPerOwner, ErrTooManySessions)
+	case !saved:
+		return nil
+	}
+	slices.SortFunc(others, func(a, b Info) int { return a.Modified.Compare(b.Modified) })
+	for _, o := range others[:excess] {
+		if err := m.destroyChain(ctx, []string{o.Key}, s.key, EventEvicted); err != nil {
+			return fmt.Errorf("session: sessions per owner: %w", err)
+		}
+	}
+	return nil
 }
 
 // view is the request's session as a stored value (values not copied).
@@ -430,7 +483,7 @@ func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
 	s.renew = nil
 	m.event(ctx, EventRenewed)
 	if m.RenewGrace < 0 {
-		if err := m.destroyChain(ctx, []string{r.key}, s.key); err != nil {
+		if err := m.destroyChain(ctx, []string{r.key}, s.key, 0); err != nil {
 			return fmt.Errorf("session: renew: delete the old ID: %w", err)
 		}
 	}
@@ -595,8 +648,9 @@ func (st *requestState) retire(ctx context.Context, s *Session, ops []op) error 
 // destroyChain deletes the records under keys and every record linked to
 // them by Renew, in both directions, so that a logout through any ID of a
 // chain ends all of them.
-// keep (if not "") is never deleted.
-func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string) error {
+// keep (if not "") is never deleted. It reports ev (if not 0): why the
+// session ended.
+func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string, ev Event) error {
 	const maxChain = 64
 	seen := map[string]bool{"": true, keep: true}
 	todo := append([]string(nil), keys...)
@@ -633,7 +687,9 @@ func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string) 
 			}
 		}
 	}
-	m.event(ctx, EventDestroyed)
+	if ev != 0 {
+		m.event(ctx, ev)
+	}
 	return nil
 }
 

@@ -316,13 +316,13 @@ func TestObserverSeesAdminPaths(t *testing.T) {
 	if n, err := f.m.DestroyOwnerSessions(t.Context(), "bob", f.m.KeyOf(ids[0])); err != nil || n != 2 {
 		t.Fatalf("DestroyOwnerSessions = %d, %v", n, err)
 	}
-	if obs.events[session.EventDestroyed] != 2 || obs.ops[session.OpDelete] != 2 {
+	if obs.events[session.EventOwnerDestroyed] != 2 || obs.ops[session.OpDelete] != 2 {
 		t.Fatalf("owner destroy: events %v, calls %v", obs.events, obs.ops)
 	}
 	if err := f.m.DestroyKey(t.Context(), f.m.KeyOf(ids[0])); err != nil {
 		t.Fatal(err)
 	}
-	if obs.events[session.EventDestroyed] != 3 || obs.ops[session.OpDelete] != 3 {
+	if obs.events[session.EventDestroyed] != 1 || obs.ops[session.OpDelete] != 3 {
 		t.Fatalf("admin destroy: events %v, calls %v", obs.events, obs.ops)
 	}
 	if _, _, err := f.m.Inspect(t.Context(), f.m.KeyOf(ids[0])); !errors.Is(err, session.ErrNotFound) {

@@ -29,6 +29,10 @@ var (
 	// The manager never applies them again; a client that retries the
 	// request should first read the session to see whether they were.
 	ErrCommitUnknown = errors.New("session: commit outcome unknown")
+	// ErrTooManySessions means a session would take its owner over
+	// Manager.MaxSessionsPerOwner with Manager.RefuseOverLimit set; the
+	// login was refused.
+	ErrTooManySessions = errors.New("session: too many sessions for this owner")
 	// ErrNoSession means the context carries no session of this manager:
 	// the handler is not wrapped by Manager.Handler, and the context does
 	// not come from Manager.Attach.

@@ -79,6 +79,16 @@ type Manager struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); tests may replace it.
 	Now func() time.Time
+	// MaxSessionsPerOwner, when positive, bounds the live sessions of one
+	// owner (Session.SetOwner), across every app server sharing the
+	// store: a session that takes its owner over the limit ends the
+	// owner's least recently used other sessions. The store must have an
+	// owner index.
+	MaxSessionsPerOwner int
+	// RefuseOverLimit makes a session that would take its owner over
+	// MaxSessionsPerOwner fail to save with ErrTooManySessions (a refused
+	// login) instead of ending another session.
+	RefuseOverLimit bool
 	// Observer, when set, receives every store call and session event, for
 	// metrics (see the otelsession module).
 	Observer Observer
@@ -165,6 +175,10 @@ func (m *Manager) init() error {
 		if m.Now == nil {
 			m.Now = time.Now
 		}
+		if _, ok := m.Store.(OwnerIndex); m.MaxSessionsPerOwner > 0 && !ok {
+			m.setupErr = fmt.Errorf("session: MaxSessionsPerOwner needs a store with an owner index; %T has none: %w", m.Store, ErrUnsupported)
+			return
+		}
 		m.ids, m.setupErr = newIDPolicy(m.IDAlphabet, m.AcceptIDAlphabet, m.IDLength, m.MinIDLength)
 	})
 	return m.setupErr
@@ -194,12 +208,13 @@ func (m *Manager) expiry(created, now time.Time) time.Time {
 }
 
 // GC removes expired records when the store needs it (it implements
-// [Collector]) and returns how many it removed. Stores whose server expires
+// [Collector]) and returns how many it removed, reporting an EventExpired
+// for each to the Observer. Stores whose server expires
 // records by itself report 0.
 func (m *Manager) GC(ctx context.Context) (int, error) {
 	c, ok := m.Store.(Collector)
 	if !ok {
 		return 0, nil
 	}
-	return c.GC(ctx)
+	return m.gcCall(ctx, func() (int, error) { return c.GC(ctx) })
 }

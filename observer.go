@@ -39,15 +39,47 @@ const (
 	// EventDecodeError: a stored record could not be decoded or was
 	// corrupt; the request got a fresh session.
 	EventDecodeError
+	// EventOwnerDestroyed: a session ended through the owner index
+	// (DestroyOwnerSessions: "log out my other devices").
+	EventOwnerDestroyed
+	// EventEvicted: a session ended because its owner went over
+	// MaxSessionsPerOwner (or, with RefuseOverLimit, the refused one).
+	EventEvicted
+	// EventExpired: an expired session was removed by GC (reported once per
+	// session removed).
+	EventExpired
 )
 
 var eventNames = [...]string{
-	EventCreated:     "created",
-	EventRenewed:     "renewed",
-	EventDestroyed:   "destroyed",
-	EventConflict:    "conflict",
-	EventRetry:       "retry",
-	EventDecodeError: "decode_error",
+	EventCreated:        "created",
+	EventRenewed:        "renewed",
+	EventDestroyed:      "destroyed",
+	EventConflict:       "conflict",
+	EventRetry:          "retry",
+	EventDecodeError:    "decode_error",
+	EventOwnerDestroyed: "owner_destroyed",
+	EventEvicted:        "evicted",
+	EventExpired:        "expired",
+}
+
+// Ended reports whether e is the end of a session, and why: "logout"
+// (Destroy, DestroyKey), "owner_logout" (DestroyOwnerSessions), "evicted"
+// (MaxSessionsPerOwner), "renewed" (the old ID of a Renew) or "expired"
+// (removed by GC).
+func (e Event) Ended() (reason string, ok bool) {
+	switch e {
+	case EventDestroyed:
+		return "logout", true
+	case EventOwnerDestroyed:
+		return "owner_logout", true
+	case EventEvicted:
+		return "evicted", true
+	case EventRenewed:
+		return "renewed", true
+	case EventExpired:
+		return "expired", true
+	}
+	return "", false
 }
 
 // String returns the event's name in lower case ("created", "conflict"…).

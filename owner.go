@@ -36,7 +36,7 @@ func (m *Manager) DestroyOwnerSessions(ctx context.Context, owner, keepKey strin
 		if k == keepKey {
 			return nil
 		}
-		if err := m.destroyChain(ctx, []string{k}, keepKey); err != nil {
+		if err := m.destroyChain(ctx, []string{k}, keepKey, EventOwnerDestroyed); err != nil {
 			return err
 		}
 		n++

@@ -167,11 +167,13 @@ func TestManager(t *testing.T) {
 	old := sessionCookie()
 	get("/renew", nil)
 	step("renew", map[string]int64{
-		otelsession.MetricRenewed:     1,
-		calls(session.OpLoad, "none"): 1, "latency load": 1,
-		// The old ID is retired (marked read-only with a link to the new
-		// one), the session saved under the new ID, and the old record
-		// deleted (RenewGrace < 0).
+		otelsession.MetricRenewed: 1,
+		// The request's load, and the old record's, read for its links
+		// before it is deleted (RenewGrace < 0).
+		calls(session.OpLoad, "none"): 2, "latency load": 2,
+		// The session saved under the new ID, the old ID retired (marked
+		// read-only with a link to the new one), and the old record
+		// deleted.
 		calls(session.OpSave, "none"): 2, "latency save": 2,
 		calls(session.OpDelete, "none"): 1, "latency delete": 1,
 	})
@@ -181,9 +183,11 @@ func TestManager(t *testing.T) {
 
 	get("/destroy", nil)
 	step("destroy", map[string]int64{
-		otelsession.MetricDestroyed:   1,
-		calls(session.OpLoad, "none"): 1, "latency load": 1,
-		// The session's record and that of the ID it was renewed from.
+		otelsession.MetricDestroyed: 1,
+		// The request's load, then the chain of IDs linked by Renew read
+		// for their links: the session's record and that of the ID it was
+		// renewed from (deleted already).
+		calls(session.OpLoad, "none"): 2, calls(session.OpLoad, "not_found"): 1, "latency load": 3,
 		calls(session.OpDelete, "none"): 2, "latency delete": 2,
 	})
 

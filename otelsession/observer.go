@@ -40,6 +40,7 @@ const (
 	MetricConflicts     = "sessionkit.save.conflicts"
 	MetricRetries       = "sessionkit.save.retries"
 	MetricDecodeErrors  = "sessionkit.decode.errors"
+	MetricEnded         = "sessionkit.sessions.ended"
 )
 
 // Attribute keys of the store call metrics.
@@ -49,6 +50,9 @@ const (
 	// AttrError is the outcome of the call: "none" on success, otherwise
 	// one of the classes listed on [ErrorClass].
 	AttrError = attribute.Key("error.type")
+	// AttrReason is why a session ended (MetricEnded): logout,
+	// owner_logout, evicted, renewed or expired (session.Event.Ended).
+	AttrReason = attribute.Key("session.end.reason")
 )
 
 // DurationBuckets are the histogram's bucket boundaries, in seconds: from
@@ -75,6 +79,8 @@ type Observer struct {
 	calls     metric.Int64Counter
 	duration  metric.Float64Histogram
 	events    map[session.Event]metric.Int64Counter
+	ended     metric.Int64Counter
+	endAttrs  map[session.Event][]metric.AddOption // by event, with its reason
 	base      []attribute.KeyValue
 	callAttrs map[callKey]callOpts // precomputed attribute sets
 	eventAttr []metric.AddOption
@@ -136,6 +142,17 @@ func New(mp metric.MeterProvider, opts ...Option) (*Observer, error) {
 		o.events[e.ev] = ctr
 	}
 	o.eventAttr = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(c.attrs...))}
+	if o.ended, err = meter.Int64Counter(MetricEnded, metric.WithUnit("{session}"),
+		metric.WithDescription("Sessions that ended, by reason: logout, owner_logout, evicted, renewed (the old ID of a Renew), expired (removed by GC).")); err != nil {
+		return nil, fmt.Errorf("otelsession: %s: %w", MetricEnded, err)
+	}
+	o.endAttrs = map[session.Event][]metric.AddOption{}
+	for e := session.Event(1); e < 64; e++ {
+		if reason, ok := e.Ended(); ok {
+			kv := append([]attribute.KeyValue{AttrReason.String(reason)}, c.attrs...)
+			o.endAttrs[e] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(kv...))}
+		}
+	}
 	for _, op := range []session.StoreOp{session.OpLoad, session.OpSave, session.OpTouch, session.OpDelete, session.OpGC} {
 		for _, class := range errorClasses {
 			o.callAttrs[callKey{op, class}] = o.newCallAttrs(op, class)
@@ -162,10 +179,13 @@ func (o *Observer) StoreCall(ctx context.Context, op session.StoreOp, d time.Dur
 	o.duration.Record(ctx, d.Seconds(), attrs.record...)
 }
 
-// Event counts one lifecycle event of a session. Unknown events are
-// ignored.
+// Event counts one lifecycle event of a session, and each end of a session
+// with its reason. Unknown events are ignored.
 func (o *Observer) Event(ctx context.Context, e session.Event) {
 	if c, ok := o.events[e]; ok {
 		c.Add(ctx, 1, o.eventAttr...)
+	}
+	if attrs, ok := o.endAttrs[e]; ok {
+		o.ended.Add(ctx, 1, attrs...)
 	}
 }

@@ -101,7 +101,12 @@ func TestEvents(t *testing.T) {
 			t.Errorf("%s = %d, want %d", name, got, n)
 		}
 	}
-	if len(ms) != len(want) {
+	for reason, n := range map[string]int64{"logout": 2, "renewed": 1, "expired": 0} {
+		if got := sum(t, ms, otelsession.MetricEnded, otelsession.AttrReason.String(reason)); got != n {
+			t.Errorf("%s{reason=%s} = %d, want %d", otelsession.MetricEnded, reason, got, n)
+		}
+	}
+	if len(ms) != len(want)+1 {
 		t.Errorf("%d metrics recorded, want %d: %v", len(ms), len(want), ms)
 	}
 }

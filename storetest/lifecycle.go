@@ -16,6 +16,8 @@ import (
 // Pop never removes a value saved meanwhile. newManager is called twice per
 // check: two application servers sharing the store, so that the
 // interleavings go through the store and not through one process's queue.
+// On a store with an owner index, it also checks that MaxSessionsPerOwner
+// holds across the two.
 // The managers must accept their own cookies over plain HTTP requests (the
 // suite sends them directly to the handler).
 func RunLifecycle(t *testing.T, newManager func(t *testing.T) *session.Manager) {
@@ -28,6 +30,7 @@ func RunLifecycle(t *testing.T, newManager func(t *testing.T) *session.Manager) 
 		{"WriteDuringRenew/login first", func(l *lifecycle, t *testing.T) { l.writeDuringRenew(t, false) }},
 		{"RenewedOldID", (*lifecycle).renewedOldID},
 		{"ConditionalPop", (*lifecycle).conditionalPop},
+		{"OwnerLimit", (*lifecycle).ownerLimit},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(&lifecycle{a: newManager(t), b: newManager(t)}, t)
@@ -166,4 +169,59 @@ func (l *lifecycle) conditionalPop(t *testing.T) {
 	if got := get(t, l.b, id, "flash"); got != "second" {
 		t.Fatalf("flash = %v: the replayed Pop removed a message it never saw", got)
 	}
+}
+
+// ownerLimit: with MaxSessionsPerOwner 2, two logins of one user on two
+// app servers at once, on top of two sessions of that user, leave at most
+// two, the least recently used ended; another user's session is untouched.
+func (l *lifecycle) ownerLimit(t *testing.T) {
+	if _, ok := l.a.Store.(session.OwnerIndex); !ok {
+		t.Skip("the store has no owner index")
+	}
+	l.a.MaxSessionsPerOwner, l.b.MaxSessionsPerOwner = 2, 2
+	owner, other := "limit-"+Key()[:12], "other-"+Key()[:12]
+	login := func(user string) func(s *session.Session) {
+		return func(s *session.Session) {
+			s.SetOwner(user)
+			if err := s.Renew(); err != nil {
+				t.Error(err)
+			}
+			s.Set("user", user)
+		}
+	}
+	otherID, _ := serve(t, l.a, l.newSession(t, "cart", 1), login(other))
+	oldest, _ := serve(t, l.a, l.newSession(t, "cart", 1), login(owner))
+	serve(t, l.b, l.newSession(t, "cart", 1), login(owner))
+	if n := l.count(t, owner); n != 2 {
+		t.Fatalf("%d sessions after two logins", n)
+	}
+	// Two more logins, one on each app server, committed at once.
+	first := paused(t, l.a, l.newSession(t, "cart", 1), login(owner))
+	second := paused(t, l.b, l.newSession(t, "cart", 1), login(owner))
+	codes := make(chan int, 2)
+	go func() { codes <- first() }()
+	go func() { codes <- second() }()
+	for range 2 {
+		if c := <-codes; c != http.StatusOK {
+			t.Fatalf("login: status %d", c)
+		}
+	}
+	if n := l.count(t, owner); n > 2 || n == 0 {
+		t.Fatalf("%d live sessions of the owner, the limit is 2", n)
+	}
+	if get(t, l.a, oldest, "user") != nil {
+		t.Fatal("the least recently used session survived")
+	}
+	if get(t, l.b, otherID, "user") != other || l.count(t, other) != 1 {
+		t.Fatal("another user's session was touched")
+	}
+}
+
+func (l *lifecycle) count(t *testing.T, owner string) int {
+	t.Helper()
+	infos, err := l.a.OwnerSessions(t.Context(), owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(infos)
 }
