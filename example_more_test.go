@@ -3,9 +3,11 @@ package session_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"time"
 
 	"github.com/sessionkit/session"
@@ -102,4 +104,59 @@ func ExampleManager_Cleanup() {
 	stop()
 	fmt.Println("cleanup stopped:", <-done)
 	// Output: cleanup stopped: <nil>
+}
+
+// audit logs every end of a session with its reason.
+type audit struct{ w io.Writer }
+
+func (audit) StoreCall(context.Context, session.StoreOp, time.Duration, error) {}
+
+func (a audit) Event(_ context.Context, e session.Event) {
+	if reason, ok := e.Ended(); ok {
+		fmt.Fprintln(a.w, "session ended:", reason)
+	}
+}
+
+// An audit log of every way a session ends, built on the Observer.
+func ExampleEvent_Ended() {
+	m := session.New(memstore.New())
+	m.Observer = audit{w: os.Stdout}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Load(r.Context())
+		switch r.URL.Path {
+		case "/login":
+			s.Set("user", "alice")
+		case "/logout":
+			s.Destroy()
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	req := httptest.NewRequest(http.MethodGet, "/logout", nil)
+	req.AddCookie(rec.Result().Cookies()[0])
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	// Output: session ended: logout
+}
+
+// At most two sessions per user: a third login ends the least recently
+// used one.
+func ExampleManager_maxSessionsPerOwner() {
+	m := session.New(memstore.New())
+	m.MaxSessionsPerOwner = 2
+	var ids []string
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Load(r.Context())
+		if r.URL.Path == "/login" {
+			s.SetOwner("alice")
+			_ = s.Renew()
+		}
+	}))
+	for range 3 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+		ids = append(ids, rec.Result().Cookies()[0].Value)
+	}
+	infos, _ := m.OwnerSessions(context.Background(), "alice")
+	fmt.Println(len(infos), "sessions; the first one ended:", infos[0].Key != m.KeyOf(ids[0]) && infos[1].Key != m.KeyOf(ids[0]))
+	// Output: 2 sessions; the first one ended: true
 }
