@@ -18,6 +18,9 @@ type config struct {
 	Secure bool
 	// Logger receives the demo's and the manager's log lines.
 	Logger *slog.Logger
+	// MaxSessions, when positive, is the limit of sessions per user
+	// (Manager.MaxSessionsPerOwner), on stores that keep owners.
+	MaxSessions int
 }
 
 // app is the demo web application: a session manager over one store and
@@ -53,6 +56,9 @@ func newApp(t *storeurl.Target, cfg config) *app {
 		// With an idle timeout of MaxLifetime that is the time of the
 		// save, as PHP itself would write it, not a time in the future.
 		m.IdleTimeout = t.MaxLifetime
+	}
+	if _, ok := t.Store.(session.OwnerIndex); ok && cfg.MaxSessions > 0 && !t.NoOwners {
+		m.MaxSessionsPerOwner = cfg.MaxSessions
 	}
 	return &app{m: m, target: t, log: cfg.Logger}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -160,5 +161,28 @@ func testDemo(t *testing.T, base string, b testenv.Backend) {
 	old.setCookie(loggedIn)
 	if got := counter(old); got != "1" || !strings.Contains(old.last, `data-logged-in="false"`) {
 		t.Errorf("the ID from before logout still works (counter %q)", got)
+	}
+}
+
+// TestMaxSessions: with -max-sessions 2 a third device's login logs out
+// the least recently used one, and says so.
+func TestMaxSessions(t *testing.T) {
+	srv, a := startApp(t, "sqlite:"+filepath.Join(t.TempDir(), "s.db"), func(a *app, h http.Handler) http.Handler { return h })
+	a.m.MaxSessionsPerOwner = 2
+	devices := []*browser{newBrowser(t, srv.URL), newBrowser(t, srv.URL), newBrowser(t, srv.URL)}
+	for i, b := range devices {
+		b.get("/")
+		_, page := b.post("/login", url.Values{"name": {"dana"}})
+		if i == 2 && !strings.Contains(page, "has been logged out") {
+			t.Fatalf("the third login does not say a device was logged out:\n%s", page)
+		}
+	}
+	if _, page := devices[0].get("/"); strings.Contains(page, "dana") {
+		t.Fatal("the least recently used device is still logged in")
+	}
+	for _, b := range devices[1:] {
+		if _, page := b.get("/"); !strings.Contains(page, "dana") {
+			t.Fatal("a recent device was logged out")
+		}
 	}
 }

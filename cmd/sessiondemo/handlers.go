@@ -69,13 +69,19 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "renew session ID", err)
 		return
 	}
+	welcome := "Welcome, " + name
+	if limit := a.m.MaxSessionsPerOwner; limit > 0 {
+		if infos, err := a.m.OwnerSessions(r.Context(), name); err == nil && len(infos) >= limit {
+			welcome += fmt.Sprintf(". You were signed in on %d devices, the most this demo allows: the one you used least recently has been logged out.", len(infos))
+		}
+	}
 	if !a.target.NoOwners {
 		s.SetOwner(name)
 	}
 	s.Set(keyUser, name)
 	s.Set(keyLogin, time.Now().Unix())
 	s.Set(keyCSRF, newToken())
-	s.Set(keyFlash, "Welcome, "+name)
+	s.Set(keyFlash, welcome)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

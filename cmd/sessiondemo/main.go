@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	storeURL := fs.String("store", storeDefault, "session store `URL` (env SESSIONDEMO_STORE)")
 	secure := fs.Bool("secure", false, "set the Secure attribute on the session cookie (needs HTTPS in most browsers)")
 	withMetricsFlag := fs.Bool("metrics", false, "serve Prometheus metrics of the sessions and store calls on /metrics")
+	maxSessions := fs.Int("max-sessions", 0, "log a user out of the least recently used device beyond this many sessions (0: no limit)")
 	gcEvery := fs.Duration("gc-interval", 5*time.Minute, "how often to remove expired sessions, for stores that need it (0: never)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: sessiondemo [flags]\n\nA demo web application of sessionkit. With no flags it serves http://127.0.0.1:8080\nand keeps sessions in the SQLite file %s.\n\nFlags:\n", defaultStore)
@@ -90,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	a := newApp(target, config{Secure: *secure, Logger: logger})
+	a := newApp(target, config{Secure: *secure, Logger: logger, MaxSessions: *maxSessions})
 	handler := a.handler()
 	if *withMetricsFlag {
 		mt, err := newMetrics(a)
