@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,10 +154,17 @@ func (d *tab) login(name string) {
 // TestBrowser drives the demo with headless Chromium: login, a counter that
 // survives reloads, a flash message shown once, the cookie's attributes as
 // the browser stored them, and two devices of one user where "log out my
-// other devices" on one logs the other out.
+// other devices" on one logs the other out; in the default mode and in the
+// raw-ID mode of Phalcon's incubator table, where the pages must show no
+// session ID either.
 func TestBrowser(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testBrowser(t, testenv.SQLite(t), true) })
+	t.Run("sqlite-compat", func(t *testing.T) { testBrowser(t, testenv.SQLite(t)+"?layout=compat", false) })
+}
+
+func testBrowser(t *testing.T, storeURL string, owners bool) {
 	var favicons atomic.Int32
-	srv, _ := startDemoWith(t, testenv.SQLite(t), func(h http.Handler) http.Handler {
+	srv, _ := startDemoWith(t, storeURL, func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/favicon.ico" {
 				favicons.Add(1)
@@ -228,6 +237,22 @@ func TestBrowser(t *testing.T) {
 	}
 	if !c.Session {
 		t.Errorf("cookie is persistent, want a browser-session cookie (Persist is off)")
+	}
+
+	// No page shows the session's ID, whatever the mode.
+	for _, page := range []string{"/", "/record", "/devices"} {
+		one.open(page)
+		if id, _ := url.PathUnescape(c.Value); strings.Contains(evalOn[string](one, `document.documentElement.outerHTML`), id) {
+			t.Errorf("%s shows the session ID", page)
+		}
+	}
+	if !owners {
+		one.open("/")
+		one.click("logout")
+		if one.loggedIn() {
+			t.Errorf("still logged in after logout")
+		}
+		return
 	}
 
 	// A second tab of alice.
