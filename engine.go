@@ -91,11 +91,11 @@ func (m *Manager) loadStored(ctx context.Context, key string, created time.Time)
 }
 
 // reload is loadStored for the engine's loops: nil when the record is
-// gone.
+// gone or ended by a destroy.
 func (m *Manager) reload(ctx context.Context, key string, created time.Time) (*stored, error) {
 	cur, err := m.loadStored(ctx, key, created)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound) || err == nil && cur.meta.ended:
 		return nil, nil
 	case err != nil:
 		return nil, err
@@ -490,7 +490,9 @@ func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
 	return nil
 }
 
-// saveChanged stores the request's view over the version it holds.
+// saveChanged stores the request's view over the version it holds, the
+// new record of a renewal, and sends its ID again (RememberMe's choice may
+// have changed with what it was rebuilt from).
 func (st *requestState) saveChanged(ctx context.Context, s *Session) error {
 	next := s.view()
 	next.rec.Version = s.base.Version
@@ -502,7 +504,7 @@ func (st *requestState) saveChanged(ctx context.Context, s *Session) error {
 		return fmt.Errorf("session: renew: %w", err)
 	}
 	next.rec.Version = v
-	st.adopt(s, next, false)
+	st.adopt(s, next, true)
 	return nil
 }
 
@@ -661,15 +663,8 @@ func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string, 
 			continue
 		}
 		seen[k] = true
-		var mt meta
-		rec, err := m.storeLoad(ctx, k)
-		switch {
-		case err == nil:
-			if cur, err := m.decodeStored(k, rec, time.Time{}); err == nil {
-				mt = cur.meta
-			}
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrDecode), errors.Is(err, ErrInvalidKey):
-		default:
+		mt, err := m.endRecord(ctx, k)
+		if err != nil {
 			return fmt.Errorf("session: destroy: %w", err)
 		}
 		next, prev, err := m.links(ctx, k, mt)
@@ -691,6 +686,51 @@ func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string, 
 		m.event(ctx, ev)
 	}
 	return nil
+}
+
+// endRecord marks the record under key ended, with a compare-and-set on
+// the version it read, and returns its lifecycle metadata, whose links the
+// destroy follows. The mark is what makes a destroy and a Renew of the same
+// ID at once safe: a retirement that comes first makes the mark conflict,
+// and the destroy reads the link it added; a mark that comes first makes
+// the retirement find the session ended. Records that cannot be read or
+// are gone are passed over.
+func (m *Manager) endRecord(ctx context.Context, key string) (meta, error) {
+	for attempt := 0; ; attempt++ {
+		rec, err := m.storeLoad(ctx, key)
+		switch {
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrInvalidKey):
+			return meta{}, nil
+		case err != nil:
+			return meta{}, err
+		}
+		var mt meta
+		if cur, err := m.decodeStored(key, rec, time.Time{}); err == nil {
+			mt = cur.meta
+		}
+		if mt.ended {
+			return mt, nil
+		}
+		mark := mt
+		mark.ended, mark.persist = true, nil
+		data, err := m.encodeChecked(key, nil, mark)
+		if err != nil {
+			return mt, err
+		}
+		exp := m.Now().Add(5 * time.Second)
+		_, err = m.storeSave(ctx, key, Record{Data: data, Expiry: earliest(exp, rec.Expiry), Version: rec.Version, Created: rec.Created})
+		if err == nil || !errors.Is(err, ErrConflict) || attempt >= m.MaxRetries {
+			return mt, err
+		}
+	}
+}
+
+// earliest returns the earlier of two times.
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // replayAll applies every change of this request to d, in order, then the

@@ -43,8 +43,8 @@ func (m *Manager) load(ctx context.Context, st *requestState) (*Session, error) 
 		cur, err := m.loadStored(ctx, key, now)
 		switch {
 		case err == nil:
-			if !now.Before(cur.rec.Created.Add(m.Lifetime)) || cur.meta.link != "" {
-				break // past its absolute lifetime, or a link record, never a session
+			if !now.Before(cur.rec.Created.Add(m.Lifetime)) || cur.meta.link != "" || cur.meta.ended {
+				break // past its absolute lifetime, a link record, or destroyed: never a session
 			}
 			s.id, s.key, s.base, s.values, s.meta, s.owner = st.cookieID, key, cur.rec, cur.values, cur.meta, cur.rec.Owner
 			return s, nil

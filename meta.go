@@ -17,6 +17,7 @@ const (
 	successorKey = reservedPrefix + "successor" // string: the key Renew moved to
 	ancestorKey  = reservedPrefix + "ancestor"  // string: the key Renew moved from
 	linkToKey    = reservedPrefix + "link"      // string: in a link record, the successor's key
+	endedKey     = reservedPrefix + "ended"     // bool: a destroyed session, about to be deleted
 )
 
 // meta is a session's lifecycle metadata, kept in the record beside the
@@ -27,10 +28,11 @@ type meta struct {
 	successor string // on a retired record: the store key of the renewed session
 	ancestor  string // on a renewed record: the store key it was renewed from
 	link      string // a link record (raw IDs): the key of a retired ID's successor
+	ended     bool   // destroyed: a session no more, deleted next
 }
 
 func (mt meta) empty() bool {
-	return mt.persist == nil && !mt.retired && mt.successor == "" && mt.ancestor == "" && mt.link == ""
+	return mt.persist == nil && !mt.retired && mt.successor == "" && mt.ancestor == "" && mt.link == "" && !mt.ended
 }
 
 // splitMeta removes the reserved keys from values and returns them as meta.
@@ -55,6 +57,8 @@ func splitMeta(values map[string]any) meta {
 			mt.ancestor, _ = v.(string)
 		case linkToKey:
 			mt.link, _ = v.(string)
+		case endedKey:
+			mt.ended, _ = v.(bool)
 		default:
 			continue
 		}
@@ -85,6 +89,9 @@ func withMeta(values map[string]any, mt meta) map[string]any {
 	}
 	if mt.link != "" {
 		out[linkToKey] = mt.link
+	}
+	if mt.ended {
+		out[endedKey] = true
 	}
 	return out
 }

@@ -76,8 +76,8 @@ func (m *Manager) ownerRecords(ctx context.Context, owner string, fn func(key st
 		}
 		var mt meta
 		if cur, err := m.decodeStored(k, rec, time.Time{}); err == nil {
-			if cur.meta.retired {
-				continue // an ID retired by Renew, in its grace period
+			if cur.meta.retired || cur.meta.ended {
+				continue // an ID retired by Renew, in its grace period, or destroyed
 			}
 			mt = cur.meta
 		}

@@ -172,9 +172,9 @@ func TestManager(t *testing.T) {
 		// before it is deleted (RenewGrace < 0).
 		calls(session.OpLoad, "none"): 2, "latency load": 2,
 		// The session saved under the new ID, the old ID retired (marked
-		// read-only with a link to the new one), and the old record
+		// read-only with a link to the new one), then marked ended and
 		// deleted.
-		calls(session.OpSave, "none"): 2, "latency save": 2,
+		calls(session.OpSave, "none"): 3, "latency save": 3,
 		calls(session.OpDelete, "none"): 1, "latency delete": 1,
 	})
 
@@ -188,6 +188,9 @@ func TestManager(t *testing.T) {
 		// for their links: the session's record and that of the ID it was
 		// renewed from (deleted already).
 		calls(session.OpLoad, "none"): 2, calls(session.OpLoad, "not_found"): 1, "latency load": 3,
+		// The session's record marked ended (a compare-and-set, so that a
+		// Renew at the same moment cannot link a new ID to it unseen).
+		calls(session.OpSave, "none"): 1, "latency save": 1,
 		calls(session.OpDelete, "none"): 2, "latency delete": 2,
 	})
 

@@ -16,17 +16,23 @@ func TestLifecycleOnEveryStore(t *testing.T) {
 	for _, b := range pick("memory", "files", "SQLite", "MariaDB", "PostgreSQL", "Redis", "Redis Cluster", "Mongo", "memcached",
 		"SQLite incubator table", "MariaDB incubator table", "PostgreSQL incubator table") {
 		t.Run(b.name, func(t *testing.T) {
-			open := b.prepare(t)
-			storetest.RunLifecycle(t, func(t *testing.T) *session.Manager {
-				c := open(t)
-				t.Cleanup(c.close)
-				m := session.New(c.store)
-				if c.configure != nil {
-					c.configure(m)
-				}
-				m.Cookie.Insecure = true
-				return m
-			})
+			storetest.RunLifecycle(t, appServers(b.prepare(t)))
 		})
+	}
+}
+
+// appServers returns a function that makes a Manager on a new client of
+// the backend opened by open, as an application server would, accepting
+// its cookies over plain HTTP.
+func appServers(open opener) func(t *testing.T) *session.Manager {
+	return func(t *testing.T) *session.Manager {
+		c := open(t)
+		t.Cleanup(c.close)
+		m := session.New(c.store)
+		if c.configure != nil {
+			c.configure(m)
+		}
+		m.Cookie.Insecure = true
+		return m
 	}
 }

@@ -38,6 +38,11 @@ type ModelConfig struct {
 	// InFlight bounds how many requests may wait between their load and
 	// their commit at once (default 3).
 	InFlight int
+	// OneServerAtOnce keeps the requests that commit at once on one
+	// application server, for a test server whose compare-and-set is not
+	// atomic across connections (FerretDB): there two app servers can
+	// lose updates, a documented limit of that server, not of the store.
+	OneServerAtOnce bool
 }
 
 func (c ModelConfig) withDefaults() ModelConfig {
@@ -165,6 +170,9 @@ func (o modelOp) String() string {
 // step is one request of a schedule, or the resumption of a held one.
 type step struct {
 	resume  bool
+	burst   bool // resume two held requests at once (which and which+1)
+	tabs    int  // this request and tabs-1 more (tabOps) from the same browser, committed at once
+	tabOps  [][]modelOp
 	which   int // resume: which held request (modulo)
 	browser int
 	server  int
@@ -174,6 +182,9 @@ type step struct {
 }
 
 func (s step) String() string {
+	if s.burst {
+		return fmt.Sprintf("resume held #%d and the next at once", s.which)
+	}
 	if s.resume {
 		return fmt.Sprintf("resume held #%d", s.which)
 	}
@@ -185,6 +196,9 @@ func (s step) String() string {
 	if s.hold {
 		hold = " (held)"
 	}
+	if s.tabs > 1 {
+		hold = fmt.Sprintf(" (%d tabs at once)", s.tabs)
+	}
 	return fmt.Sprintf("browser %d tab %d on server %d: [%s]%s", s.browser, s.tab, s.server, strings.Join(ops, ", "), hold)
 }
 
@@ -195,6 +209,11 @@ func genSchedule(seed uint64, cfg ModelConfig, tag string, owners bool) []step {
 	var sched []step
 	held, counter := 0, 0
 	for len(sched) < cfg.Steps {
+		if held > 1 && rng.IntN(100) < 15 {
+			sched = append(sched, step{resume: true, burst: true, which: rng.IntN(8)})
+			held -= 2
+			continue
+		}
 		if held > 0 && rng.IntN(100) < 40 {
 			sched = append(sched, step{resume: true, which: rng.IntN(8)})
 			held--
@@ -204,47 +223,22 @@ func genSchedule(seed uint64, cfg ModelConfig, tag string, owners bool) []step {
 		if rng.IntN(100) < 20 {
 			st.tab = 1 + rng.IntN(3)
 		}
-		if held < cfg.InFlight && rng.IntN(100) < 35 {
+		switch p := rng.IntN(100); {
+		case p < 10:
+			st.tabs = 2 + rng.IntN(2)
+		case held < cfg.InFlight && p < 45:
 			st.hold = true
 			held++
 		}
-		switch p := rng.IntN(100); {
-		case p < 8:
-			st.ops = []modelOp{{kind: opDestroy}}
-		case p < 12 && owners:
-			st.ops = []modelOp{{kind: opDestroyOwner}}
-		case p < 30: // a read
-		default:
-			renewed := false
-			for range 1 + rng.IntN(3) {
-				o := modelOp{}
-				switch q := rng.IntN(100); {
-				case q < 30:
-					counter++
-					o = modelOp{kind: opSet, key: []string{"a", "b", "flash"}[rng.IntN(3)], value: fmt.Sprintf("v%d", counter)}
-				case q < 45:
-					o = modelOp{kind: opUpdate}
-				case q < 48:
-					o = modelOp{kind: opPanicUpdate}
-				case q < 63:
-					o = modelOp{kind: opPop, key: []string{"flash", "a"}[rng.IntN(2)]}
-				case q < 68:
-					o = modelOp{kind: opDelete, key: "b"}
-				case q < 71:
-					o = modelOp{kind: opClear}
-				case q < 82 && owners:
-					o = modelOp{kind: opSetOwner, owner: []string{"alice-" + tag, "bob-" + tag, ""}[rng.IntN(3)]}
-				case q < 93 && q >= 82:
-					if renewed {
-						continue
-					}
-					renewed = true
-					o = modelOp{kind: opRenew}
-				default:
-					o = modelOp{kind: opRemember, flag: rng.IntN(2) == 0}
-				}
-				st.ops = append(st.ops, o)
-			}
+		st.ops = genOps(rng, &counter, owners, tag)
+		seen := kindsOf(st.ops)
+		for range st.tabs - 1 {
+			// Tabs that commit at once may each do anything but renew or
+			// choose RememberMe twice: which of two such requests came
+			// first cannot be read back (see burst).
+			ops := slices.DeleteFunc(genOps(rng, &counter, owners, tag), func(o modelOp) bool { return seen[o.kind] && ambiguous(o.kind) })
+			maps.Copy(seen, kindsOf(ops))
+			st.tabOps = append(st.tabOps, ops)
 		}
 		sched = append(sched, st)
 	}
@@ -253,6 +247,64 @@ func genSchedule(seed uint64, cfg ModelConfig, tag string, owners bool) []step {
 		held--
 	}
 	return sched
+}
+
+// ambiguous reports whether two requests committed at once that both do
+// k leave states that reads cannot tell apart: which of two renewals
+// linked the old ID to its session, which RememberMe came last.
+func ambiguous(k opKind) bool { return k == opRenew || k == opRemember }
+
+// kindsOf returns the kinds of ops.
+func kindsOf(ops []modelOp) map[opKind]bool {
+	m := map[opKind]bool{}
+	for _, o := range ops {
+		m[o.kind] = true
+	}
+	return m
+}
+
+// genOps draws the operations of one request.
+func genOps(rng *mrand.Rand, counter *int, owners bool, tag string) []modelOp {
+	switch p := rng.IntN(100); {
+	case p < 8:
+		return []modelOp{{kind: opDestroy}}
+	case p < 12 && owners:
+		return []modelOp{{kind: opDestroyOwner}}
+	case p < 30: // a read
+		return nil
+	}
+	var ops []modelOp
+	renewed := false
+	for range 1 + rng.IntN(3) {
+		o := modelOp{}
+		switch q := rng.IntN(100); {
+		case q < 30:
+			*counter++
+			o = modelOp{kind: opSet, key: []string{"a", "b", "flash"}[rng.IntN(3)], value: fmt.Sprintf("v%d", *counter)}
+		case q < 45:
+			o = modelOp{kind: opUpdate}
+		case q < 48:
+			o = modelOp{kind: opPanicUpdate}
+		case q < 63:
+			o = modelOp{kind: opPop, key: []string{"flash", "a"}[rng.IntN(2)]}
+		case q < 68:
+			o = modelOp{kind: opDelete, key: "b"}
+		case q < 71:
+			o = modelOp{kind: opClear}
+		case q < 82 && owners:
+			o = modelOp{kind: opSetOwner, owner: []string{"alice-" + tag, "bob-" + tag, ""}[rng.IntN(3)]}
+		case q < 93 && q >= 82:
+			if renewed {
+				continue
+			}
+			renewed = true
+			o = modelOp{kind: opRenew}
+		default:
+			o = modelOp{kind: opRemember, flag: rng.IntN(2) == 0}
+		}
+		ops = append(ops, o)
+	}
+	return ops
 }
 
 // modelRunner holds the application servers of a RunModel call.
@@ -421,20 +473,10 @@ func (mr *modelRunner) run(sched []step) *violation {
 		}
 		return nil
 	}
-	for i, st := range sched {
-		if st.resume {
-			if len(held) == 0 {
-				continue
-			}
-			k := st.which % len(held)
-			rq := held[k]
-			held = slices.Delete(held, k, k+1)
-			history = append(history, fmt.Sprintf("#%d resume: %s", i, rq.step))
-			if v := finish(rq); v != nil {
-				return v
-			}
-			continue
-		}
+	// start sends st's request and waits until its handler has loaded the
+	// session and made its changes; with id (a probe), it sends that ID
+	// from a client without a jar.
+	start := func(st step, probe string) (*modelReq, error) {
 		b := browsers[st.browser]
 		rq := &modelReq{step: st, reached: make(chan struct{}), resume: make(chan struct{}), done: make(chan *http.Response, 1)}
 		mr.mu.Lock()
@@ -445,11 +487,15 @@ func (mr *modelRunner) run(sched []step) *violation {
 		req, _ := http.NewRequest(http.MethodGet, mr.servers[st.server].URL+"/", nil)
 		req.Header.Set("X-Model-Request", tag)
 		client := b.client
-		if st.tab > 0 && st.tab <= len(b.held) {
+		switch {
+		case probe != "":
+			rq.sentID, client = probe, plain
+			req.AddCookie(&http.Cookie{Name: name, Value: url.PathEscape(probe)})
+		case st.tab > 0 && st.tab <= len(b.held):
 			rq.sentID = b.held[len(b.held)-st.tab]
 			client = plain
 			req.AddCookie(&http.Cookie{Name: name, Value: url.PathEscape(rq.sentID)})
-		} else {
+		default:
 			rq.step.tab = 0
 			rq.sentID = jarCookie(b.jar, u, name)
 		}
@@ -465,17 +511,149 @@ func (mr *modelRunner) run(sched []step) *violation {
 		case <-rq.reached:
 		case resp := <-rq.done:
 			rq.done <- resp
-			return fail("#%d %s: the request ended before its handler ran (%v)", i, rq.step, rq.err)
+			return nil, fmt.Errorf("%s: the request ended before its handler ran (%v)", rq.step, rq.err)
 		}
-		history = append(history, fmt.Sprintf("#%d %s, sends %s", i, rq.step, shortID(rq.sentID)))
 		if rq.loadErr != nil {
-			held = append(held, rq)
-			return fail("#%d: the handler failed: %v", i, rq.loadErr)
+			return rq, fmt.Errorf("the handler failed: %v", rq.loadErr)
 		}
-		if bad := md.load(rq); bad != "" {
-			held = append(held, rq)
-			return fail("#%d: %s", i, bad)
+		return rq, nil
+	}
+	// burst lets held requests commit at once. The model accepts any
+	// order; reads of the IDs involved tell which one it was.
+	burst := func(rqs []*modelReq) *violation {
+		resps := make([]*http.Response, len(rqs))
+		for _, rq := range rqs {
+			close(rq.resume)
 		}
+		for i, rq := range rqs {
+			resps[i] = <-rq.done
+			if rq.err != nil {
+				return fail("request failed: %v", rq.err)
+			}
+		}
+		type candidate struct {
+			md    *model
+			remap map[*modelRec]*modelRec
+			notes []string
+		}
+		var cands []candidate
+		var why []string
+		for _, order := range permutations(len(rqs)) {
+			c, mp := md.clone()
+			cand := candidate{md: c, remap: mp}
+			ok := true
+			for _, k := range order {
+				cp := *rqs[k]
+				cp.load = mp[rqs[k].load]
+				res := c.commit(&cp, resps[k], name)
+				cand.notes = append(cand.notes, fmt.Sprintf("    → [%d] %s", k, res.note))
+				if res.bad != "" {
+					why = append(why, res.bad)
+					ok = false
+					break
+				}
+			}
+			if ok {
+				cands = append(cands, cand)
+			}
+		}
+		if len(cands) == 0 {
+			return fail("requests committed at once, and no order explains the responses: %s", strings.Join(why, "; "))
+		}
+		var ids []string
+		for _, rq := range rqs {
+			for _, id := range []string{rq.sentID, rq.finalID} {
+				if id != "" && !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+		}
+		for _, id := range ids {
+			if len(cands) < 2 {
+				break
+			}
+			p, err := start(step{browser: rqs[0].step.browser}, id)
+			if err != nil {
+				return fail("probe: %v", err)
+			}
+			close(p.resume)
+			<-p.done
+			cands = slices.DeleteFunc(cands, func(c candidate) bool { return c.md.check(p) != "" })
+		}
+		if len(cands) == 0 {
+			return fail("after requests committed at once, a read matches no order")
+		}
+		c := cands[0]
+		*md = *c.md
+		for _, rq := range held {
+			rq.load = c.remap[rq.load]
+		}
+		history = append(history, c.notes...)
+		for _, rq := range rqs {
+			b := browsers[rq.step.browser]
+			if c := jarCookie(b.jar, u, name); rq.step.tab == 0 && c != "" && (len(b.held) == 0 || b.held[len(b.held)-1] != c) {
+				b.held = append(b.held, c)
+			}
+		}
+		return nil
+	}
+	for i, st := range sched {
+		if st.burst && len(held) >= 2 && !clash(held[st.which%len(held)], held[(st.which%len(held)+1)%len(held)]) &&
+			(!mr.cfg.OneServerAtOnce || held[st.which%len(held)].step.server == held[(st.which%len(held)+1)%len(held)].step.server) {
+			k := st.which % len(held)
+			x := held[k]
+			held = slices.Delete(held, k, k+1)
+			k %= len(held)
+			y := held[k]
+			held = slices.Delete(held, k, k+1)
+			history = append(history, fmt.Sprintf("#%d at once: %s | %s", i, x.step, y.step))
+			if v := burst([]*modelReq{x, y}); v != nil {
+				return v
+			}
+			continue
+		}
+		if st.resume {
+			if len(held) == 0 {
+				continue
+			}
+			k := st.which % len(held)
+			rq := held[k]
+			held = slices.Delete(held, k, k+1)
+			history = append(history, fmt.Sprintf("#%d resume: %s", i, rq.step))
+			if v := finish(rq); v != nil {
+				return v
+			}
+			continue
+		}
+		var tabs []*modelReq
+		for k := range max(st.tabs, 1) {
+			tst := st
+			if k > 0 {
+				tst.ops = st.tabOps[k-1]
+			}
+			rq, err := start(tst, "")
+			if rq == nil {
+				held = append(held, tabs...)
+				return fail("#%d %v", i, err)
+			}
+			tabs = append(tabs, rq)
+			history = append(history, fmt.Sprintf("#%d %s, sends %s", i, rq.step, shortID(rq.sentID)))
+			if err != nil {
+				held = append(held, tabs...)
+				return fail("#%d: %v", i, err)
+			}
+			if bad := md.load(rq); bad != "" {
+				held = append(held, tabs...)
+				return fail("#%d: %s", i, bad)
+			}
+		}
+		if len(tabs) > 1 {
+			if v := burst(tabs); v != nil {
+				return v
+			}
+			continue
+		}
+		rq := tabs[0]
 		if st.hold {
 			held = append(held, rq)
 			continue
@@ -493,6 +671,33 @@ func (mr *modelRunner) run(sched []step) *violation {
 		}
 	}
 	return nil
+}
+
+// clash reports whether two requests both do an ambiguous operation, so
+// that they are not committed at once.
+func clash(x, y *modelReq) bool {
+	kx := kindsOf(x.step.ops)
+	for _, o := range y.step.ops {
+		if kx[o.kind] && ambiguous(o.kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// permutations returns every order of 0..n-1.
+func permutations(n int) [][]int {
+	if n <= 1 {
+		return [][]int{make([]int, n)}
+	}
+	var out [][]int
+	for _, p := range permutations(n - 1) {
+		for i := 0; i <= len(p); i++ {
+			q := slices.Insert(slices.Clone(p), i, n-1)
+			out = append(out, q)
+		}
+	}
+	return out
 }
 
 // shrink looks for a shorter schedule that still breaks a rule, removing
@@ -575,9 +780,8 @@ func (md *model) destroy(r, keep *modelRec) {
 	}
 }
 
-// load checks what the handler saw at its load and records, for each
-// change, the values the request saw when it made it.
-func (md *model) load(rq *modelReq) string {
+// check compares what the handler saw at its load with the model.
+func (md *model) check(rq *modelReq) string {
 	r := md.byID[rq.sentID]
 	if r != nil && r.dead {
 		r = nil
@@ -594,6 +798,42 @@ func (md *model) load(rq *modelReq) string {
 	}
 	if rq.owner != wantOwner {
 		return fmt.Sprintf("ID %s: the request saw owner %q, the model says %q", shortID(rq.sentID), rq.owner, wantOwner)
+	}
+	return ""
+}
+
+// clone returns a deep copy of the model and the map from its records to
+// the copy's.
+func (md *model) clone() (*model, map[*modelRec]*modelRec) {
+	mp := map[*modelRec]*modelRec{}
+	for _, r := range md.byID {
+		c := *r
+		c.values = maps.Clone(r.values)
+		mp[r] = &c
+	}
+	for old, c := range mp {
+		c.succ, c.anc = mp[old.succ], mp[old.anc]
+	}
+	out := &model{byID: make(map[string]*modelRec, len(md.byID))}
+	for id, r := range md.byID {
+		out.byID[id] = mp[r]
+	}
+	return out, mp
+}
+
+// load checks what the handler saw at its load and records, for each
+// change, the values the request saw when it made it.
+func (md *model) load(rq *modelReq) string {
+	if bad := md.check(rq); bad != "" {
+		return bad
+	}
+	r := md.byID[rq.sentID]
+	if r != nil && r.dead {
+		r = nil
+	}
+	want, wantOwner := map[string]any{}, ""
+	if r != nil {
+		want, wantOwner = r.values, r.owner
 	}
 	rq.load = r
 	if r != nil {
