@@ -27,8 +27,10 @@ import (
 // Records start with a 3-byte prefix (0x00 'S' version). Decode reads data
 // without that prefix as a [GobCodec] record, so sessions saved with
 // GobCodec stay readable after switching to BinaryCodec. Decode never
-// panics; the errors it returns wrap [ErrDecode]. Strings in the decoded
-// values share one copy of the record.
+// panics; the errors it returns wrap [ErrDecode]. Decode copies the bytes
+// of each decoded string and byte slice once (small ones share a few
+// allocations; a byte slice's capacity is its length) and never aliases the
+// data passed to it.
 type BinaryCodec struct{}
 
 // Encode implements [Codec]. Map keys are written in sorted order, so equal

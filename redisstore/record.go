@@ -67,7 +67,9 @@ func parseVersion(s string) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("version %q is not a decimal uint64", clipValue(s))
 	}
-	if v == 0 || strconv.FormatUint(v, 10) != s {
+	// ParseUint in base 10 took only digits: the canonical form is the one
+	// without a leading zero (and 0 itself is refused).
+	if v == 0 || s[0] == '0' {
 		return 0, fmt.Errorf("version %q is not in canonical form or is zero", clipValue(s))
 	}
 	return v, nil

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"time"
 	"unicode/utf8"
 
@@ -17,22 +16,20 @@ import (
 // (a time or version of the wrong type or out of range, a missing creation
 // or expiry time) is an error wrapping session.ErrCorrupt.
 func (e *engine) scanRecord(scan func(...any) error) (session.Record, error) {
-	var (
-		rec     session.Record
-		raw     []byte
-		c, m, x scanTime
-		ver     scanVersion
-		owner   sql.NullString
-		dest    []any
-	)
+	// One allocation holds every destination, which scan's interface
+	// arguments would otherwise move to the heap one by one.
+	sc := new(recordScan)
+	raw, c, m, x, ver, owner := &sc.raw, &sc.c, &sc.m, &sc.x, &sc.ver, &sc.owner
+	dest := sc.dest[:0]
 	if !e.compat {
-		dest = []any{&raw, &ver, &owner, &c, &m, &x}
+		dest = append(dest, raw, ver, owner, c, m, x)
 	} else {
-		dest = []any{&raw, &c, &m}
+		dest = append(dest, raw, c, m)
 		if e.hasOwner {
-			dest = append(dest, &owner)
+			dest = append(dest, owner)
 		}
 	}
+	var rec session.Record
 	if err := scan(dest...); err != nil {
 		return rec, err
 	}
@@ -45,7 +42,7 @@ func (e *engine) scanRecord(scan func(...any) error) (session.Record, error) {
 		if !x.valid {
 			return rec, corrupt("%s is NULL", e.o.Columns.Expires)
 		}
-		rec.Data, rec.Version, rec.Modified, rec.Expiry = raw, ver.v, m.t, x.t
+		rec.Data, rec.Version, rec.Modified, rec.Expiry = *raw, ver.v, m.t, x.t
 		if rec.Data == nil {
 			rec.Data = []byte{}
 		}
@@ -57,8 +54,8 @@ func (e *engine) scanRecord(scan func(...any) error) (session.Record, error) {
 	}
 	rec.Modified = stored
 	rec.Expiry = stored.Add(e.o.MaxLifetime)
-	rec.Version = textVersion(raw)
-	data, err := e.decodeText(raw)
+	rec.Version = textVersion(*raw)
+	data, err := e.decodeText(*raw)
 	if err != nil {
 		return rec, err
 	}
@@ -66,12 +63,30 @@ func (e *engine) scanRecord(scan func(...any) error) (session.Record, error) {
 	return rec, nil
 }
 
+// recordScan holds the destinations of [engine.scanRecord]. database/sql
+// copies the data column into raw (a *[]byte destination gets a copy of
+// the driver's bytes): that is the record's only copy in this package.
+type recordScan struct {
+	raw     []byte
+	c, m, x scanTime
+	ver     scanVersion
+	owner   sql.NullString
+	dest    [6]any
+}
+
 // textVersion derives a compatibility-layout version from the stored text:
 // FNV-64a, never 0.
 func textVersion(text []byte) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write(text)
-	if v := h.Sum64(); v != 0 {
+	const (
+		offset64 = 14695981039346656037
+		prime64  = 1099511628211
+	)
+	v := uint64(offset64) // hash/fnv's New64a, without its allocation
+	for _, c := range text {
+		v ^= uint64(c)
+		v *= prime64
+	}
+	if v != 0 {
 		return v
 	}
 	return 1

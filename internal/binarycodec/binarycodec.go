@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Binary format: the prefix, then the top-level map as a uvarint count of
@@ -55,8 +56,12 @@ const (
 
 // Encode encodes values. Map keys are written in sorted order, so equal
 // values give equal bytes (values encoded with gob excepted).
+//
+// The buffer is allocated once, at the size that a first pass over values
+// computes (values left to encoding/gob are estimated), so that a big
+// session is not copied again and again as the buffer grows.
 func Encode(values map[string]any) ([]byte, error) {
-	buf := make([]byte, 0, 256)
+	buf := make([]byte, 0, 3+binary.MaxVarintLen64+entriesSize(values, 0))
 	buf = append(buf, binaryMagic0, binaryMagic1, binaryVersion)
 	buf = binary.AppendUvarint(buf, uint64(len(values)))
 	buf, err := appendEntries(buf, values, 0)
@@ -64,6 +69,103 @@ func Encode(values map[string]any) ([]byte, error) {
 		return nil, err
 	}
 	return buf, nil
+}
+
+// gobEstimate is what entriesSize counts for a value left to encoding/gob:
+// its size is only known once it is encoded.
+const gobEstimate = 64
+
+// entriesSize returns the bytes that appendEntries writes for m, values
+// left to encoding/gob estimated. Past binaryMaxDepth (where Encode fails)
+// it counts nothing, so that a cycle ends.
+func entriesSize(m map[string]any, depth int) int {
+	n := 0
+	for k, v := range m {
+		n += uvarintLen(uint64(len(k))) + len(k) + valueSize(v, depth)
+	}
+	return n
+}
+
+// valueSize returns the bytes that appendValue writes for v, or an
+// estimate for values left to encoding/gob.
+func valueSize(v any, depth int) int {
+	switch x := v.(type) {
+	case string:
+		return 1 + uvarintLen(uint64(len(x))) + len(x)
+	case []byte:
+		return 1 + uvarintLen(uint64(len(x))+1) + len(x)
+	case []string:
+		n := 1 + uvarintLen(uint64(len(x))+1)
+		for _, s := range x {
+			n += uvarintLen(uint64(len(s))) + len(s)
+		}
+		return n
+	case map[string]any:
+		if depth >= binaryMaxDepth {
+			return 0
+		}
+		return 1 + uvarintLen(uint64(len(x))+1) + entriesSize(x, depth+1)
+	case []any:
+		if depth >= binaryMaxDepth {
+			return 0
+		}
+		n := 1 + uvarintLen(uint64(len(x))+1)
+		for _, e := range x {
+			n += valueSize(e, depth+1)
+		}
+		return n
+	case nil, bool:
+		return 1
+	case int:
+		return 1 + varintLen(int64(x))
+	case int8:
+		return 1 + varintLen(int64(x))
+	case int16:
+		return 1 + varintLen(int64(x))
+	case int32:
+		return 1 + varintLen(int64(x))
+	case int64:
+		return 1 + varintLen(x)
+	case time.Duration:
+		return 1 + varintLen(int64(x))
+	case uint:
+		return 1 + uvarintLen(uint64(x))
+	case uint8:
+		return 1 + uvarintLen(uint64(x))
+	case uint16:
+		return 1 + uvarintLen(uint64(x))
+	case uint32:
+		return 1 + uvarintLen(uint64(x))
+	case uint64:
+		return 1 + uvarintLen(x)
+	case float32:
+		return 5
+	case float64:
+		return 9
+	case time.Time:
+		return 2 + 2*binary.MaxVarintLen64 + binary.MaxVarintLen32
+	default:
+		return gobEstimate
+	}
+}
+
+// varintLen returns the length of x's zigzag varint encoding.
+func varintLen(x int64) int {
+	ux := uint64(x) << 1
+	if x < 0 {
+		ux = ^ux
+	}
+	return uvarintLen(ux)
+}
+
+// uvarintLen returns the length of x's uvarint encoding.
+func uvarintLen(x uint64) int {
+	n := 1
+	for x >= 0x80 {
+		x >>= 7
+		n++
+	}
+	return n
 }
 
 // appendEntries appends the entries of m in key order.
@@ -267,6 +369,13 @@ func Is(data []byte) bool {
 // Decode decodes a record that Encode wrote (Is reports true). It never
 // panics, and checks every length against the bytes left before it
 // allocates.
+//
+// Decode copies each string and byte slice of the record (map keys
+// included) once, and no other bytes: strings and byte slices of less than
+// 32 KiB share a few allocations, bigger ones get one each of their exact
+// size. A byte slice's capacity is its length, so that a change to one, or
+// an append to it, reaches no other value. The values never alias data,
+// which the caller may reuse.
 func Decode(data []byte) (map[string]any, error) {
 	if len(data) < 3 {
 		return nil, errors.New("binary: truncated header")
@@ -274,7 +383,7 @@ func Decode(data []byte) (map[string]any, error) {
 	if data[2] != binaryVersion {
 		return nil, fmt.Errorf("binary: unknown format version %d", data[2])
 	}
-	d := binaryDecoder{data: data, str: string(data), pos: 3}
+	d := binaryDecoder{data: data, pos: 3}
 	n, err := d.count(2)
 	if err != nil {
 		return nil, err
@@ -289,12 +398,50 @@ func Decode(data []byte) (map[string]any, error) {
 	return values, nil
 }
 
-// binaryDecoder reads one record. str holds the same bytes as data, so that
-// decoded strings are substrings of one copy.
+// binaryDecoder reads one record. Decoded strings and byte slices are
+// copies of the record's bytes made by owned: big ones (see bigValue) each
+// in an allocation of its own size, the others in chunks shared by several.
 type binaryDecoder struct {
-	data []byte
-	str  string
-	pos  int
+	data  []byte
+	chunk []byte // the current chunk: len is used, cap its size
+	pos   int
+}
+
+// bigValue is the size from which a string or byte slice gets an
+// allocation of its own: beyond the runtime's largest size class (32 KiB)
+// allocations are rounded up to whole 8 KiB pages, so copying a big value
+// together with its neighbours could cost a page more than the value.
+const bigValue = 32 << 10
+
+// Chunk sizes for the other strings and byte slices: when at most
+// maxChunk bytes of the record are left, one chunk of that size; otherwise
+// the first chunk is minChunk bytes and each next one twice the last, up
+// to maxChunk, so that a big value's neighbours do not cost its size.
+const (
+	minChunk = 512
+	maxChunk = 32 << 10
+)
+
+// owned returns a copy of the n bytes at the current position, whose
+// capacity is n, and moves past them. n has been checked against the
+// bytes left. The copies of two calls never overlap.
+func (d *binaryDecoder) owned(n int) []byte {
+	src := d.data[d.pos : d.pos+n]
+	left := len(d.data) - d.pos
+	d.pos += n
+	if n >= bigValue {
+		return append(make([]byte, 0, n), src...)
+	}
+	if cap(d.chunk)-len(d.chunk) < n {
+		size := left // a small record: one chunk holds the rest of it
+		if left > maxChunk {
+			size = min(max(2*cap(d.chunk), minChunk), maxChunk)
+		}
+		d.chunk = make([]byte, 0, max(n, size))
+	}
+	start := len(d.chunk)
+	d.chunk = append(d.chunk, src...)
+	return d.chunk[start:len(d.chunk):len(d.chunk)]
 }
 
 func (d *binaryDecoder) fail(format string, args ...any) error {
@@ -366,9 +513,13 @@ func (d *binaryDecoder) string() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s := d.str[d.pos : d.pos+n]
-	d.pos += n
-	return s, nil
+	if n == 0 {
+		return "", nil
+	}
+	// The bytes a string covers are reachable through it alone: byte
+	// slice values are other copies.
+	b := d.owned(n)
+	return unsafe.String(&b[0], n), nil
 }
 
 // bytes reads n bytes, aliasing the record.
@@ -592,11 +743,10 @@ func (d *binaryDecoder) byteSlice() (any, error) {
 	if isNil {
 		return []byte(nil), nil
 	}
-	b, err := d.bytes(n)
-	if err != nil {
-		return nil, err
+	if n == 0 {
+		return []byte{}, nil
 	}
-	return append(make([]byte, 0, n), b...), nil
+	return d.owned(n), nil
 }
 
 func (d *binaryDecoder) nestedMap(depth int) (any, error) {
