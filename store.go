@@ -10,7 +10,10 @@ import (
 // Data is the session's values as encoded by a [Codec]; the store treats it as
 // opaque bytes and must give it back exactly or refuse it with an error.
 type Record struct {
-	// Data holds the encoded values.
+	// Data holds the encoded values. Data handed to Save, and Data
+	// returned by Load, is read-only from then on: a store may keep the
+	// bytes it was given and hand out its own (memstore does), so that a
+	// session is not copied on its way through.
 	Data []byte
 	// Expiry is the instant from which the record is dead. A store never
 	// returns a record whose Expiry is not after the current time.

@@ -129,7 +129,9 @@ func (s *Store) Load(ctx context.Context, key string) (session.Record, error) {
 		sh.mu.Unlock()
 		return session.Record{}, fmt.Errorf("memstore: load: %w", session.ErrNotFound)
 	}
-	return clone(rec), nil
+	// The store's own bytes, which it never changes (Save stores a copy):
+	// the Store contract makes loaded data read-only for callers.
+	return rec, nil
 }
 
 // Save implements session.Store.
@@ -137,7 +139,8 @@ func (s *Store) Save(ctx context.Context, key string, rec session.Record) (uint6
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("memstore: save: %w", err)
 	}
-	rec = clone(rec)
+	// rec.Data is kept as it is, not copied: the Store contract makes data
+	// handed to Save read-only for the caller.
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()

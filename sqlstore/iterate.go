@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sessionkit/session"
+	"github.com/sessionkit/session/internal/keyref"
 )
 
 // iterate walks the live records in key order, Options.IterateBatch rows per
@@ -54,7 +55,7 @@ func (e *engine) iterate(ctx context.Context, fn func(string, session.Record) bo
 			after = key
 			if errors.Is(err, session.ErrCorrupt) {
 				if bad++; firstBad == nil {
-					firstBad = fmt.Errorf("key %q: %w", key, err)
+					firstBad = fmt.Errorf("record %s: %w", keyref.Of(key), err)
 				}
 				continue
 			}
