@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sessionkit/session"
@@ -159,4 +160,81 @@ func ExampleManager_maxSessionsPerOwner() {
 	infos, _ := m.OwnerSessions(context.Background(), "alice")
 	fmt.Println(len(infos), "sessions; the first one ended:", infos[0].Key != m.KeyOf(ids[0]) && infos[1].Key != m.KeyOf(ids[0]))
 	// Output: 2 sessions; the first one ended: true
+}
+
+// visit runs one request through h with the cookies of prev (nil for
+// none) and returns the response recorder.
+func visit(h http.Handler, prev *httptest.ResponseRecorder) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	if prev != nil {
+		for _, c := range prev.Result().Cookies() {
+			req.AddCookie(c)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+// Update changes a value from what is stored: an increment is never lost,
+// even when another request saved the session meanwhile (the function runs
+// again on that request's value).
+func ExampleSession_Update() {
+	m := session.New(memstore.New())
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Load(r.Context())
+		s.Update("visits", func(old any) any { n, _ := old.(int); return n + 1 })
+		n, _ := session.Get[int](s, "visits")
+		fmt.Println("visit", n)
+	}))
+	first := visit(h, nil)
+	visit(h, first)
+	// Output:
+	// visit 1
+	// visit 2
+}
+
+// Get returns a value as the type asked for, converting what a codec gave
+// back where nothing is lost: JSONCodec decodes numbers as json.Number.
+func ExampleGet() {
+	m := session.New(memstore.New())
+	m.Codec = session.JSONCodec{}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Load(r.Context())
+		if s.IsNew() {
+			s.Set("cart", []string{"book", "pen"})
+			s.Set("items", 2)
+			return
+		}
+		items, ok := session.Get[int](s, "items")
+		cart, _ := session.Get[[]string](s, "cart")
+		_, isString := session.Get[string](s, "items")
+		fmt.Println(items, ok, cart, isString)
+	}))
+	visit(h, visit(h, nil))
+	// Output: 2 true [book pen] false
+}
+
+// NewEncryptedCodec keeps sessions encrypted at rest (AES-256-GCM): a dump
+// of the store holds no readable value, and a record copied under another
+// session's key does not decrypt.
+func ExampleNewEncryptedCodec() {
+	key := make([]byte, 32) // from your secret store; list older keys after it to rotate
+	codec, err := session.NewEncryptedCodec(session.BinaryCodec{}, key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	store := memstore.New()
+	m := session.New(store)
+	m.Codec = codec
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Load(r.Context())
+		s.Set("card", "4111 1111 1111 1111")
+	}))
+	visit(h, nil)
+	_ = store.Iterate(context.Background(), func(key string, rec session.Record) bool {
+		fmt.Println("readable in the store:", strings.Contains(string(rec.Data), "4111"))
+		return true
+	})
+	// Output: readable in the store: false
 }
