@@ -443,6 +443,15 @@ func (st *requestState) commitRenew(ctx context.Context, s *Session) error {
 	m := st.m
 	r := s.renew
 	if r.retired { // renewing from an ID in its grace period: a normal session
+		// Unless the session was destroyed meanwhile: its data never
+		// comes back, not even under a new ID.
+		switch old, err := m.reload(ctx, r.key, time.Time{}); {
+		case err != nil:
+			return fmt.Errorf("session: renew: %w", err)
+		case old == nil:
+			st.ended(s)
+			return nil
+		}
 		s.meta.ancestor = ""
 		if err := st.saveNew(ctx, s, EventRenewed); err != nil {
 			return err
