@@ -708,7 +708,7 @@ func (m *Manager) endRecord(ctx context.Context, key string) (meta, error) {
 	for attempt := 0; ; attempt++ {
 		rec, err := m.storeLoad(ctx, key)
 		switch {
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrInvalidKey):
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrCorrupt), errors.Is(err, ErrDecode), errors.Is(err, ErrInvalidKey):
 			return meta{}, nil
 		case err != nil:
 			return meta{}, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/gob"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -368,5 +369,28 @@ func TestOwnersComparedExactly(t *testing.T) {
 	}
 	if n, err := f.m.DestroyOwnerSessions(t.Context(), "bob", ""); err != nil || n != 1 {
 		t.Fatalf("DestroyOwnerSessions(bob) = %d, %v", n, err)
+	}
+}
+
+// undecodable is a store whose Load reports every record as undecodable,
+// as sqlstore does for a compatibility row that is not base64.
+type undecodable struct{ *countingStore }
+
+func (u undecodable) Load(context.Context, string) (session.Record, error) {
+	return session.Record{}, fmt.Errorf("store: load: %w: not base64", session.ErrDecode)
+}
+
+// A destroy removes a record the store cannot decode (an administrator's
+// rm of a corrupt row), instead of failing on it.
+func TestDestroyKeyRemovesUndecodableRecord(t *testing.T) {
+	f := newFixture(t)
+	const key = "corrupt-record-key-0123456789"
+	f.store.Store.Save(t.Context(), key, session.Record{Data: []byte("x"), Expiry: time.Now().Add(time.Hour)})
+	f.m.Store = undecodable{f.store}
+	if err := f.m.DestroyKey(t.Context(), key); err != nil {
+		t.Fatalf("DestroyKey: %v", err)
+	}
+	if f.store.Len() != 0 {
+		t.Fatal("the record is still there")
 	}
 }
