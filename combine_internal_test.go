@@ -158,76 +158,53 @@ func TestQueuedSavesAreCombined(t *testing.T) {
 	}
 }
 
-// A change that cannot be stored fails its own request, never the ones
-// combined with it.
+// A change that cannot be stored (over MaxSize), or whose replay panics,
+// fails its own request (500), never the ones combined with it; the key's
+// turn goes on.
 func TestCombinedFailureIsolated(t *testing.T) {
 	const n = 6
-	m, gs, id, codes := combineFixture(t, n, func(i int, s *Session) {
-		if i == 2 {
-			s.Set("huge", strings.Repeat("x", 10000))
-			return
-		}
-		s.Set(fmt.Sprintf("k%d", i), i)
-	})
-	for i, c := range codes {
-		want := http.StatusOK
-		if i == 2 {
-			want = http.StatusInternalServerError
-		}
-		if c != want {
-			t.Fatalf("request %d: status %d, want %d", i, c, want)
-		}
-	}
-	rec, _ := gs.Load(context.Background(), m.KeyOf(id))
-	values, _ := m.Codec.Decode(rec.Data)
-	if _, ok := values["huge"]; ok {
-		t.Fatal("the change over MaxSize was stored")
-	}
-	for i := range n {
-		if i != 2 && values[fmt.Sprintf("k%d", i)] != i {
-			t.Fatalf("k%d lost beside the failed request: %v", i, values)
-		}
-	}
-}
-
-// A panic in one request's replay inside a combined save fails that
-// request alone (500); the others of the batch are saved, and the key's
-// turn goes on.
-func TestPanicInCombinedSaveFailsOnlyItsRequest(t *testing.T) {
-	const n = 6
-	m, gs, id, codes := combineFixture(t, n, func(i int, s *Session) {
-		if i == 2 {
+	for name, bad := range map[string]func(s *Session){
+		"too large": func(s *Session) { s.Set("bad", strings.Repeat("x", 10000)) },
+		"panic on replay": func(s *Session) {
 			calls := 0
-			s.Update("boom", func(any) any {
+			s.Update("bad", func(any) any {
 				if calls++; calls > 1 {
 					panic("boom on replay")
 				}
 				return 1
 			})
-			return
-		}
-		s.Set(fmt.Sprintf("k%d", i), i)
-	})
-	for i, c := range codes {
-		want := http.StatusOK
-		if i == 2 {
-			want = http.StatusInternalServerError
-		}
-		if c != want {
-			t.Fatalf("request %d: status %d, want %d", i, c, want)
-		}
-	}
-	rec, _ := gs.Load(context.Background(), m.KeyOf(id))
-	values, _ := m.Codec.Decode(rec.Data)
-	if _, ok := values["boom"]; ok {
-		t.Fatal("the panicking request's change was stored")
-	}
-	for i := range n {
-		if i != 2 && values[fmt.Sprintf("k%d", i)] != i {
-			t.Fatalf("k%d lost beside the panicking request: %v", i, values)
-		}
-	}
-	if got := m.waitingFor(m.KeyOf(id)); got != 0 {
-		t.Fatalf("%d saves still queued", got)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, gs, id, codes := combineFixture(t, n, func(i int, s *Session) {
+				if i == 2 {
+					bad(s)
+					return
+				}
+				s.Set(fmt.Sprintf("k%d", i), i)
+			})
+			for i, c := range codes {
+				want := http.StatusOK
+				if i == 2 {
+					want = http.StatusInternalServerError
+				}
+				if c != want {
+					t.Fatalf("request %d: status %d, want %d", i, c, want)
+				}
+			}
+			rec, _ := gs.Load(context.Background(), m.KeyOf(id))
+			values, _ := m.Codec.Decode(rec.Data)
+			if _, ok := values["bad"]; ok {
+				t.Fatal("the failed request's change was stored")
+			}
+			for i := range n {
+				if i != 2 && values[fmt.Sprintf("k%d", i)] != i {
+					t.Fatalf("k%d lost beside the failed request: %v", i, values)
+				}
+			}
+			if got := m.waitingFor(m.KeyOf(id)); got != 0 {
+				t.Fatalf("%d saves still queued", got)
+			}
+		})
 	}
 }

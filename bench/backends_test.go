@@ -423,37 +423,7 @@ func setupRedis(tb testing.TB) *backend {
 	gs.SetKeyPrefix(gPrefix)
 	gs.SetMaxAge(int(idleTimeout / time.Second))
 	gs.Options = gorillaOptions()
-	hkey := func(key string) string { return skPrefix + "{" + key + "}" }
-	read := func(ctx context.Context, key string) ([]byte, error) {
-		m, err := client.HGetAll(ctx, hkey(key)).Result()
-		if err != nil {
-			return nil, err
-		}
-		d, ok := m["d"]
-		if !ok {
-			return nil, errors.New("no data field")
-		}
-		return []byte(d), nil
-	}
-	put := func(ctx context.Context, key string, data []byte) error {
-		_, err := client.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.HSet(ctx, hkey(key), "d", data)
-			p.PExpireAt(ctx, hkey(key), time.Now().Add(idleTimeout))
-			return nil
-		})
-		return err
-	}
-	ceil := ceiling{
-		read: func(ctx context.Context, key string) error { _, err := read(ctx, key); return err },
-		write: func(ctx context.Context, key string) error {
-			data, err := read(ctx, key)
-			if err != nil {
-				return err
-			}
-			return put(ctx, key, data)
-		},
-		insert: func(ctx context.Context, key string) error { return put(ctx, key, payload) },
-	}
+	ceil := redisCeiling(client, skPrefix)
 	return &backend{name: "redis", calls: c, libs: []*lib{
 		sk, scsLib("scs", goredisstore.NewWithPrefix(client, scsPrefix)), gorillaLib("gorilla", gs), driverLib(sk, ceil),
 	}}
