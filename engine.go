@@ -19,8 +19,9 @@ package session
 //   - One turn per store key in this process (turns). Change saves queue
 //     behind it; the request whose turn it is (the leader) writes the
 //     changes of every change save queued for the key, in arrival order,
-//     with one compare-and-set. A retirement takes the turn alone. Waiting
-//     honours the request's context; other keys never wait.
+//     with one compare-and-set. A retirement, and the end mark a destroy
+//     puts on each record, take the turn alone. Waiting honours the
+//     request's context; other keys never wait.
 //   - One compare-and-set loop (cas): build the state to store on the
 //     current one, save it if the version still matches, and on a conflict
 //     reload and build again, at most MaxRetries times, with backoff. It
@@ -672,7 +673,12 @@ func (m *Manager) destroyChain(ctx context.Context, keys []string, keep string, 
 			continue
 		}
 		seen[k] = true
+		release, err := m.turns.acquire(ctx, k) // as every write of the key in this process
+		if err != nil {
+			return err
+		}
 		mt, err := m.endRecord(ctx, k)
+		release()
 		if err != nil {
 			return fmt.Errorf("session: destroy: %w", err)
 		}
