@@ -47,7 +47,9 @@ func (m *Manager) GCBatches(ctx context.Context, batch int, progress func(remove
 }
 
 func (m *Manager) gcCall(ctx context.Context, fn func() (int, error)) (n int, err error) {
-	defer m.observe(ctx, OpGC, time.Now(), &err)
+	if m.Observer != nil {
+		defer m.observe(ctx, OpGC, time.Now(), &err)
+	}
 	n, err = fn()
 	for range n {
 		m.event(ctx, EventExpired)

@@ -211,25 +211,33 @@ func setupMariaDB(name, dsnVar string) func(tb testing.TB) *backend {
 	return func(tb testing.TB) *backend { return mariadbBackend(tb, name, env(tb, dsnVar)) }
 }
 
-func mariadbBackend(tb testing.TB, name, dsn string) *backend {
-	c := &counter{}
+// mariadbScratch creates a database of its own on the MariaDB server of dsn,
+// dropped at the end of the test, and returns the configuration to reach it.
+func mariadbScratch(tb testing.TB, dsn, prefix string) *mysql.Config {
+	tb.Helper()
 	cfg, err := mysql.ParseDSN(dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	// scs's MySQL store uses the fixed table name "sessions": each run
-	// gets a database of its own.
 	adminConn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	admin := sql.OpenDB(adminConn)
 	tb.Cleanup(func() { _ = admin.Close() })
-	dbName := unique("skbench_")
+	dbName := unique(prefix)
 	mustExec(tb, admin, "CREATE DATABASE "+dbName)
 	tb.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+dbName) })
 	cfg = cfg.Clone()
 	cfg.DBName = dbName
+	return cfg
+}
+
+func mariadbBackend(tb testing.TB, name, dsn string) *backend {
+	c := &counter{}
+	// scs's MySQL store uses the fixed table name "sessions": each run
+	// gets a database of its own.
+	cfg := mariadbScratch(tb, dsn, "skbench_")
 	// Both libraries' statements then cost one round trip each: scs's
 	// plain Exec/Query would otherwise prepare, execute and close.
 	cfg.InterpolateParams = true

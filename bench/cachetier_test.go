@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"testing"
@@ -118,21 +117,7 @@ func cookieOf(t *requestTemplate) string {
 // the MariaDB server, counting statements on c.
 func cachetierMariaDB(tb testing.TB, dsn string, c *counter) *sqlstore.Store {
 	tb.Helper()
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	adminConn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	admin := sql.OpenDB(adminConn)
-	tb.Cleanup(func() { _ = admin.Close() })
-	dbName := unique("sktier_")
-	mustExec(tb, admin, "CREATE DATABASE "+dbName)
-	tb.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+dbName) })
-	cfg = cfg.Clone()
-	cfg.DBName = dbName
+	cfg := mariadbScratch(tb, dsn, "sktier_")
 	cfg.InterpolateParams = true // one round trip per statement, as in mariadbBackend
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
